@@ -1,0 +1,5 @@
+import sys
+
+from ganphase.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The paper's figures, one module per figure, each exposing ``make(profile, outdir) -> list of paths``."""

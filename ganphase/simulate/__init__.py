@@ -1,0 +1,1 @@
+"""Numerical computations the claims are checked against (numpy, scipy, torch)."""

@@ -1,0 +1,96 @@
+"""The claims table and errata, computed from the registry every time.
+
+``claim_rows`` evaluates every claim (verdict from printed vs derived, plus the
+quick numerical evidence); ``errata_markdown`` writes, for every claim whose
+printed form differs, printed and derived side by side with the
+counterexample.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from ganphase.theory.claims import REGISTRY, Claim
+
+
+def _latex(expr) -> str | None:
+    return None if expr is None else sp.latex(expr)
+
+
+def claim_row(claim: Claim, seed: int = 0, evidence: bool = True, thorough: bool = False) -> dict:
+    """One row of the claims table (the keys of ``ganphase claims --json``)."""
+    verdict, counterexample = claim.verdict(seed)
+    ev = REGISTRY.run_evidence(claim.id, seed=seed, thorough=thorough) if evidence else None
+    parts = claim.parts()
+    return {
+        "id": claim.id,
+        "source": claim.source,
+        "title": claim.title,
+        "section": claim.section,
+        "verdict": verdict,
+        "printed": "; ".join(f"{p.name}: {_latex(p.printed)}" for p in parts if p.printed is not None) or None,
+        "derived": "; ".join(f"{p.name}: {_latex(p.derived)}" for p in parts),
+        "parts": [{"name": v.name, "verdict": v.verdict, "method": v.method,
+                   "counterexample": v.counterexample} for v in claim.part_verdicts(seed)],
+        "counterexample": counterexample,
+        "assumptions": list(claim.assumptions),
+        "note": claim.note,
+        "evidence": ev.status if ev else "none",
+        "evidence_detail": ev.detail if ev else "",
+        "evidence_counterexample": dict(ev.counterexample) if ev and ev.counterexample else None,
+    }
+
+
+def claim_rows(ids=None, seed: int = 0, evidence: bool = True, progress: bool = False) -> list[dict]:
+    claims = [REGISTRY[i] for i in ids] if ids else list(REGISTRY)
+    if progress:
+        from tqdm import tqdm
+        claims = tqdm(claims, desc="claims", unit="claim", leave=False)
+    return [claim_row(c, seed, evidence) for c in claims]
+
+
+def table_text(rows: list[dict]) -> str:
+    """Plain-text table: id, where printed, verdict, evidence, assumptions."""
+    head = ("id", "where printed", "verdict", "evidence", "assumptions")
+    lines = [(r["id"], r["source"], r["verdict"], r["evidence"], "; ".join(r["assumptions"]) or "-") for r in rows]
+    widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h) for i, h in enumerate(head[:-1])]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths) + "  {}"
+    out = [fmt.format(*head), fmt.format(*("-" * w for w in widths), "-" * 11)]
+    out += [fmt.format(*l) for l in lines]
+    counts = {v: sum(r["verdict"] == v for r in rows) for v in ("agrees", "differs", "undecided")}
+    ev = {v: sum(r["evidence"] == v for r in rows) for v in ("passed", "failed", "none")}
+    out.append(f"\n{len(rows)} claims: {counts['agrees']} agree, {counts['differs']} differ, "
+               f"{counts['undecided']} undecided; evidence {ev['passed']} passed, {ev['failed']} failed, "
+               f"{ev['none']} none")
+    return "\n".join(out)
+
+
+def errata_markdown(rows: list[dict]) -> str:
+    """Errata report: every claim whose printed formula differs from the derivation."""
+    out = ["# Errata: printed formulas that differ from their derivation", "",
+           "Computed by `ganphase claims --markdown`: each printed formula is compared with a sympy "
+           "derivation from first principles (symbolic simplification, then exact evaluation at random "
+           "rational points). Nothing here is typed in.", ""]
+    differs = [r for r in rows if r["verdict"] == "differs"]
+    failed = [r for r in rows if r["evidence"] == "failed"]
+    if not differs:
+        out.append("No printed formula differs from its derivation.")
+    for r in differs:
+        out += [f"## `{r['id']}`: {r['title']} ({r['source']})", ""]
+        for p in r["parts"]:
+            if p["verdict"] != "differs":
+                continue
+            claim = REGISTRY[r["id"]]
+            part = claim.part(p["name"])
+            out += [f"**{p['name']}**", "", f"- printed: $${sp.latex(part.printed)}$$",
+                    f"- derived: $${sp.latex(part.derived)}$$",
+                    f"- counterexample: `{p['counterexample']}`", ""]
+        out += [f"Do the paper's conclusions survive? {r['note'] or 'Not assessed.'}", ""]
+    out += ["# Numerical evidence that fails", ""]
+    if not failed:
+        out.append("Every claim with numerical evidence passed it.")
+    for r in failed:
+        out += [f"- `{r['id']}` ({r['source']}): {r['evidence_detail']}"
+                + (f"; input: `{r['evidence_counterexample']}`" if r["evidence_counterexample"] else "")]
+    out += ["", "# All claims", "", "| id | where printed | verdict | evidence |", "|---|---|---|---|"]
+    out += [f"| `{r['id']}` | {r['source']} | {r['verdict']} | {r['evidence']} |" for r in rows]
+    return "\n".join(out) + "\n"
