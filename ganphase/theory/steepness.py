@@ -1,0 +1,262 @@
+"""Steepness of measure-preserving maps (Section 3.2; Appendices C.4, C.5, C.6).
+
+* ``thm-c.2``: every 1-D map g with g#N(0,1) = p_data is Psi^{-1} o h o Phi with
+  h measure-preserving for U(0,1) (Theorem C.2).  Derived here: the
+  change-of-variables density of Psi^{-1} o h o Phi for h(u) = u, h(u) = 1 - u
+  and the two-branch doubling map h(u) = 2u mod 1, and the steepness of the
+  optimal-transport map g' = phi(z) / p_data(g(z)) by implicit differentiation
+  of Psi(g(z)) = Phi(z).
+* ``thm-3.1``: the 1-D lower bound on the steepness of g = Psi^{-1} o Phi
+  (Theorem 3.1, proof in C.5), step by step.
+* ``thm-3.2``: the n-D lower bound M for maps pushing the truncated Gaussian
+  N_r(0, I_n) on the ball B_r to p_data (Theorem 3.2, proof in C.6), step by
+  step, including the proof's claim that g_1 = (Phi_r, ..., Phi_r) pushes
+  N_r(0, I_n) to the uniform law on (0,1)^n.
+
+The inequalities themselves get their truth from numerical evidence
+(``ganphase.simulate.evidence.steepness``); the closed forms of the bounds are
+exported here (``printed_bound_1d``, ``printed_bound_nd``) so numerics never
+retype them.
+"""
+import random
+
+import sympy as sp
+
+from ganphase.theory.claims import REGISTRY, Part
+from ganphase.theory.symbols import k, n, sigma, x, y, z
+
+# ----------------------------------------------------------------- symbols of this module
+r_ball = sp.Symbol("r", positive=True)           # radius of the truncation ball B_r
+q = sp.Symbol("q", nonnegative=True)             # the (1 - 1/N) quantile of N(0, 1)
+delta = sp.Symbol("delta", positive=True)        # lower bound of Phi_r' (Theorem 3.2)
+D = sp.Symbol("D", nonnegative=True)             # min_i ||lambda xbar - x_i||_2
+x_lo, x_hi = sp.symbols("x_i x_ip1", real=True)  # neighbouring mode centres x_i < x_{i+1}
+u, v = sp.symbols("u v", positive=True)          # points of (0, 1)
+s_r = sp.Symbol("s", positive=True)              # a radius
+
+p_data = sp.Function("p_data", positive=True)    # density of the data
+Psi = sp.Function("Psi", positive=True)          # its CDF
+g = sp.Function("g", real=True)                  # a generator
+
+
+# ----------------------------------------------------------------- the standard normal
+def Phi(t):
+    """CDF of N(0, 1): (1 + erf(t / sqrt 2)) / 2."""
+    return (1 + sp.erf(t / sp.sqrt(2))) / 2
+
+
+def phi(t):
+    """Density of N(0, 1): exp(-t^2/2) / sqrt(2 pi)."""
+    return sp.exp(-t**2 / 2) / sp.sqrt(2 * sp.pi)
+
+
+def Phi_inv(p):
+    """Quantile of N(0, 1): sqrt(2) erfinv(2p - 1)."""
+    return sp.sqrt(2) * sp.erfinv(2 * p - 1)
+
+
+def mixture_cdf(t, centres, s):
+    """Psi(t) = (1/N) sum_i Phi((t - x_i)/sigma): the CDF of Assumption 2.1 in 1-D."""
+    return sum(Phi((t - c) / s) for c in centres) / len(centres)
+
+
+def mixture_pdf(t, centres, s):
+    """p_data(t) = (1/N) sum_i exp(-(t - x_i)^2/(2 sigma^2)) / (sqrt(2 pi) sigma) (Assumption 2.1, n = 1)."""
+    return sum(phi((t - c) / s) / s for c in centres) / len(centres)
+
+
+def _push_forward_density(inverse, at):
+    """Density of T(Z), Z ~ N(0,1), at ``at`` for T monotone with inverse ``inverse(at)``: phi(T^-1) |(T^-1)'|."""
+    w = sp.Dummy("w", real=True)   # erfinv of a point of (-1, 1) is real
+    slope = sp.diff(inverse, at).subs(sp.Derivative(Psi(at), at), p_data(at))
+    erfinvs = {e: w for e in slope.atoms(sp.erfinv)}
+    expr = phi(inverse.subs(erfinvs)) * sp.Abs(slope.subs(erfinvs))
+    return sp.simplify(expr).subs({w: e for e in erfinvs})
+
+
+def _simplify_positive(expr):
+    return sp.simplify(sp.powsimp(sp.expand_power_base(expr, force=True), force=True))
+
+
+# ================================================================= Theorem C.2
+@REGISTRY.claim(
+    "thm-c.2", source="Theorem C.2, Appendix C.4 (used in Section 3.2)",
+    title="1-D measure-preserving maps are Psi^{-1} o h o Phi with h measure-preserving for U(0,1)",
+    section="3.2 Evolution of steepness",
+    assumptions=("n = 1", "p_z = N(0, 1)", "p_data has a continuous positive density (its CDF Psi is invertible)",
+                 "h is measure-preserving for U(0, 1) (monotone or piecewise monotone)"),
+    note="The printed parts (push-forward of N(0,1) by Psi^{-1} o h o Phi is p_data for h = id, h = 1 - u, "
+         "and the doubling map preserves U(0,1)) agree.  The steepness of the optimal-transport map "
+         "g = Psi^{-1} o Phi is g'(z) = phi(z) / p_data(g(z)) (derived by implicit differentiation; the "
+         "paper uses it without printing it).")
+def measure_preserving_maps():
+    # h = identity: g^{-1} = Phi^{-1} o Psi
+    identity = _push_forward_density(Phi_inv(Psi(x)), x)
+    # h(u) = 1 - u: g^{-1} = Phi^{-1} o (1 - Psi), a decreasing map
+    reflected = _push_forward_density(Phi_inv(1 - Psi(x)), x)
+    # h(u) = 2u mod 1: two increasing branches with inverses v/2 and (v+1)/2; U(0,1) has density 1
+    branches = [v / 2, (v + 1) / 2]
+    doubling = sum(1 * sp.Abs(sp.diff(b, v)) for b in branches)
+    # steepness of the optimal-transport map: differentiate Psi(g(z)) = Phi(z) in z
+    gp = sp.Symbol("gp")
+    identity_in_z = sp.diff(Psi(g(z)), z).subs(sp.Derivative(g(z), z), gp) - sp.diff(Phi(z), z)
+    identity_in_z = identity_in_z.replace(
+        lambda e: isinstance(e, sp.Derivative) and e.expr.func == Psi, lambda e: p_data(e.expr.args[0]))
+    slope = sp.solve(identity_in_z, gp)[0]
+    return [
+        Part("push_forward_h_identity", derived=sp.simplify(identity), printed=p_data(x),
+             equation=r"p_{(\Psi^{-1}\circ\Phi)_\# N(0,1)}(x)"),
+        Part("push_forward_h_reflection", derived=sp.simplify(reflected), printed=p_data(x),
+             equation=r"p_{(\Psi^{-1}\circ(1-\cdot)\circ\Phi)_\# N(0,1)}(x)"),
+        Part("doubling_map_preserves_uniform", derived=doubling, printed=sp.Integer(1),
+             equation=r"p_{h_\# U(0,1)}(v),\ h(u) = 2u \bmod 1"),
+        Part("ot_map_slope", derived=sp.simplify(slope), equation=r"g'(z)"),
+    ]
+
+
+def ot_slope():
+    """g'(z) = phi(z) / p_data(g(z)) for g = Psi^{-1} o Phi (derived in ``thm-c.2``)."""
+    return REGISTRY["thm-c.2"].derived("ot_map_slope")
+
+
+# ================================================================= Theorem 3.1 / C.3
+def _inverse_map_slope_printed(psi, t):
+    """(g^{-1})'(y) = Psi'(y) / Phi'(Phi^{-1}(Psi(y))), first line of the proof in C.5."""
+    return sp.diff(psi, t) / phi(Phi_inv(psi))
+
+
+def printed_bound_1d():
+    """sigma exp((x_{i+1} - x_i)^2 / (8 sigma^2)) exp(-q^2): one term of the min in Theorem 3.1."""
+    return sigma * sp.exp((x_hi - x_lo)**2 / (8 * sigma**2)) * sp.exp(-q**2)
+
+
+def _moderate_point(rnd: random.Random) -> dict:
+    """Check point with the CDF away from 0 and 1 (so erfinv is evaluated well inside (-1, 1))."""
+    c = [sp.Rational(rnd.randint(-8, 8), 4) for _ in range(3)]
+    return {sp.Symbol("x1", real=True): c[0], sp.Symbol("x2", real=True): c[1],
+            sp.Symbol("x3", real=True): c[2], y: sp.Rational(rnd.randint(-8, 8), 4),
+            sigma: sp.Rational(rnd.randint(4, 12), 4)}
+
+
+@REGISTRY.claim(
+    "thm-3.1", source="Theorem 3.1, Section 3.2 (= Theorem C.3, proof in Appendix C.5)",
+    title="steepness lower bound of the 1-D optimal-transport map Psi^{-1} o Phi",
+    section="3.2 Evolution of steepness",
+    assumptions=("n = 1", "p_data = (1/N) sum_i N(x_i, sigma^2) (Assumption 2.1), x_1 < ... < x_N",
+                 "separation Delta = 6 sigma (not used by the argument)", "g = Psi^{-1} o Phi",
+                 "q = Phi^{-1}(1 - 1/N)"),
+    note="Every printed step agrees with its derivation.  The proof writes 'for any y' and 'max over i' where it "
+         "means: at the midpoint y = m_i = (x_i + x_{i+1})/2; the argument gives the stronger bound with max_i "
+         "in place of min_i and exp(-q^2/2) in place of exp(-q^2), because |Phi^{-1}(Psi(m_i))| <= q (the two "
+         "neighbouring kernels contribute exactly 1 to N Psi(m_i), part neighbour_cdf_pair).  The printed bound "
+         "is weaker than what the proof gives, so the conclusion holds; the separation Delta = 6 sigma is not "
+         "needed.")
+def steepness_1d():
+    centres = sp.symbols("x1:4", real=True)
+    psi = mixture_cdf(y, centres, sigma)
+    inverse = Phi_inv(Psi(y))
+    # step 1: derivative of g^{-1} = Phi^{-1} o Psi, by the chain rule
+    step1 = sp.diff(inverse, y)
+    # step 2: with the mixture CDF of Assumption 2.1 (N = 3)
+    step2 = sp.diff(Phi_inv(psi), y)
+    step2_printed = (sum(sp.exp(-(y - c)**2 / (2 * sigma**2)) for c in centres) / (3 * sigma)
+                     * sp.exp(Phi_inv(psi)**2 / 2))
+    # step 3: the kernel of mode x_i at the midpoint m_i
+    m = (x_lo + x_hi) / 2
+    kernel_at_mid = sp.exp(-(m - x_lo)**2 / (2 * sigma**2))
+    # both neighbours of m_i contribute Phi(+h) + Phi(-h) = 1 to N Psi(m_i)
+    pair = Phi((m - x_lo) / sigma) + Phi((m - x_hi) / sigma)
+    # step 4 and the conclusion: g'(g^{-1}(m_i)) = 1 / (g^{-1})'(m_i)
+    inv_slope_bound = sp.exp(-(x_hi - x_lo)**2 / (8 * sigma**2)) * sp.exp(q**2) / sigma
+    sharp_inv_slope_bound = sp.exp(-(x_hi - x_lo)**2 / (8 * sigma**2)) * sp.exp(q**2 / 2) / sigma
+    return [
+        Part("inverse_map_slope", derived=step1, printed=_inverse_map_slope_printed(Psi(y), y),
+             equation=r"(g^{-1})'(y)"),
+        Part("inverse_map_slope_mixture", derived=step2, printed=step2_printed, domain=_moderate_point,
+             equation=r"(g^{-1})'(y),\ N=3"),
+        Part("midpoint_kernel", derived=sp.simplify(kernel_at_mid),
+             printed=sp.exp(-(x_hi - x_lo)**2 / (8 * sigma**2)), equation=r"K_\sigma(m_i, x_i)\sqrt{2\pi}\sigma"),
+        Part("neighbour_cdf_pair", derived=sp.simplify(pair), equation=r"\Phi(h)+\Phi(-h)"),
+        Part("bound", derived=sp.simplify(1 / inv_slope_bound), printed=printed_bound_1d(),
+             equation=r"\mathcal{S}_g(x_*)"),
+        Part("sharp_bound", derived=sp.simplify(1 / sharp_inv_slope_bound), equation=r"\mathcal{S}_g(x_*)"),
+    ]
+
+
+# ================================================================= Theorem 3.2 / C.4
+def ball_mass(dim: int, radius=r_ball):
+    """P(||Z|| < r) for Z ~ N(0, I_dim): the normaliser of N_r(0, I_n), integrated in polar coordinates."""
+    area = 2 * sp.pi**sp.Rational(dim, 2) / sp.gamma(sp.Rational(dim, 2))
+    radial = sp.integrate(s_r**(dim - 1) * sp.exp(-s_r**2 / 2), (s_r, 0, radius))
+    return sp.simplify(area * radial / (2 * sp.pi)**sp.Rational(dim, 2))
+
+
+def _g1_push_forward_density(dim: int):
+    """Density of g_1(Z) = (Phi_r(Z_1), ..., Phi_r(Z_n)), Z ~ N_r(0, I_n), on the image of the ball.
+
+    p_z(z) / |det J_{g_1}(z)| with p_z = phi_n / P(B_r) and Phi_r' = phi / (2 Phi(r) - 1).
+    """
+    zs = sp.symbols(f"z1:{dim + 1}", real=True)
+    p_z = sp.Mul(*[phi(t) for t in zs]) / ball_mass(dim)
+    trunc_cdf = [(Phi(t) - Phi(-r_ball)) / (Phi(r_ball) - Phi(-r_ball)) for t in zs]
+    det = sp.Mul(*[sp.diff(c, t) for c, t in zip(trunc_cdf, zs)])
+    return sp.simplify(p_z / det)
+
+
+def printed_bound_nd():
+    """M = delta sigma sqrt(2 pi) exp(D^2 / (2 n sigma^2)), delta = exp(-r^2/2)/sqrt(2 pi) (Theorem 3.2).
+
+    D = min_i ||lambda xbar - x_i||_2 at the maximising lambda in [0, 2]
+    (min_i exp(d_i^2/(2 n sigma^2)) = exp(min_i d_i^2/(2 n sigma^2))).
+    """
+    d = sp.exp(-r_ball**2 / 2) / sp.sqrt(2 * sp.pi)
+    return d * sigma * sp.sqrt(2 * sp.pi) * sp.exp(D**2 / (2 * n * sigma**2))
+
+
+def _nd_point(rnd: random.Random) -> dict:
+    return {r_ball: sp.Rational(rnd.randint(1, 16), 4), sigma: sp.Rational(rnd.randint(1, 16), 4),
+            D: sp.Rational(rnd.randint(0, 16), 4), n: sp.Integer(rnd.randint(1, 6)),
+            delta: sp.Rational(rnd.randint(1, 8), 8)}
+
+
+@REGISTRY.claim(
+    "thm-3.2", source="Theorem 3.2, Section 3.2 (= Theorem C.4, proof in Appendix C.6)",
+    title="steepness lower bound M for maps pushing the truncated Gaussian N_r(0, I_n) to p_data",
+    section="3.2 Evolution of steepness",
+    assumptions=("p_data = (1/N) sum_i N(x_i, sigma^2 I_n) (Assumption 2.1), x_i != 0",
+                 "p_z = N_r(0, I_n), the standard Gaussian restricted to the ball B_r and renormalised",
+                 "g: B_r -> R^n continuously differentiable, piecewise injective, g#p_z = p_data",
+                 "delta = exp(-r^2/2)/sqrt(2 pi); D = min_i ||lambda xbar - x_i|| at the best lambda in [0, 2]"),
+    note="The printed M follows from the proof's own printed steps (the 1/n power of the determinant bound "
+         "gives the 2 n sigma^2 in the exponent and one factor sigma sqrt(2 pi) delta).  But one printed step "
+         "is false: g_1 = (Phi_r, ..., Phi_r) does not push N_r(0, I_n) (truncated to the ball) to the uniform "
+         "law on (0,1)^n for n >= 2; its density on the image is (2 Phi(r) - 1)^n / P(||Z|| < r) "
+         "(part g1_push_forward_uniform, which differs for n = 2, 3).  The conclusion survives by a direct "
+         "argument: |det J_g(z)| >= p_z(z) / p_data(g(z)) (Lemma C.2), p_z >= delta^n / P(||Z|| < r) >= delta^n "
+         "(part det_bound_direct), so M holds at the preimage of any point at distance >= D from every mode.  "
+         "Also note sup_z S_g(z) is infinite for every such g (a continuous map of the bounded ball onto a "
+         "full-support law cannot be Lipschitz), so the existence statement is only informative at the "
+         "proof's point g^{-1}(x_*), which the numerical evidence checks.")
+def steepness_nd():
+    # Phi_r' on (-r, r) is smallest at |t| = r: phi(r) / (2 Phi(r) - 1)
+    t = sp.Symbol("t", real=True)
+    trunc_slope = sp.diff((Phi(t) - Phi(-r_ball)) / (Phi(r_ball) - Phi(-r_ball)), t)
+    g1_slope_min = sp.simplify(trunc_slope.subs(t, r_ball))
+    # density of p_data at a point at distance >= D from every mode is at most the largest kernel there
+    kernel_max = sp.exp(-D**2 / (2 * sigma**2)) / (2 * sp.pi * sigma**2)**(n / 2)
+    det_bound = delta**n / kernel_max   # |det J_g1| >= delta^n and |det J_g2| >= 1 / p_data
+    det_printed = (sp.sqrt(2 * sp.pi) * sigma * delta)**n * sp.exp(D**2 / (2 * sigma**2))
+    # S_g >= |det J_g|^{1/n} (|det A| <= ||A||_2^n)
+    m_from_det = _simplify_positive((det_bound**(1 / n)).subs(delta, sp.exp(-r_ball**2 / 2) / sp.sqrt(2 * sp.pi)))
+    # the direct route: |det J_g(z)| = p_z(z)/p_data(g(z)) >= [phi_n(r e_1)/P(B_r)] / kernel_max
+    normaliser = sp.Function("P_r", positive=True)(n, r_ball)
+    direct = (sp.exp(-r_ball**2 / 2) / (2 * sp.pi)**(n / 2) / normaliser) / kernel_max
+    return [
+        Part("g1_slope_min", derived=g1_slope_min, equation=r"\min_{|t|<r}\Phi_r'(t)"),
+        Part("g1_push_forward_uniform", derived=sp.Matrix([_g1_push_forward_density(d) for d in (1, 2, 3)]),
+             printed=sp.Matrix([1, 1, 1]), equation=r"p_{g_{1\#}p_z}\ (n = 1, 2, 3)"),
+        Part("det_bound", derived=det_bound, printed=det_printed, domain=_nd_point,
+             equation=r"|\det J_g(\mathbf{y}_0)|"),
+        Part("M", derived=m_from_det, printed=printed_bound_nd(), domain=_nd_point, equation="M"),
+        Part("det_bound_direct", derived=direct, equation=r"|\det J_g(\mathbf{z}_0)|"),
+    ]
