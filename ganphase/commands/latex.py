@@ -1,0 +1,17 @@
+"""``ganphase latex``: every derived formula of the claims registry as a standalone LaTeX document."""
+from ganphase.theory.latex import export
+
+NAME = "latex"
+HELP = "write every derived formula of every claim, labelled by claim id, to a standalone LaTeX file"
+
+
+def add_arguments(p):
+    p.add_argument("--out", required=True, metavar="FILE.tex", help="the LaTeX file to write (atomically)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the random check points behind the printed-vs-derived verdicts (default 0)")
+
+
+def run(args) -> int:
+    path = export(args.out, seed=args.seed)
+    print(f"wrote {path}")
+    return 0
