@@ -7,11 +7,16 @@ HELP = "write every derived formula of every claim, labelled by claim id, to a s
 
 def add_arguments(p):
     p.add_argument("--out", required=True, metavar="FILE.tex", help="the LaTeX file to write (atomically)")
+    p.add_argument("--id", action="append", dest="ids", metavar="ID", help="only this claim (repeatable)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the random check points behind the printed-vs-derived verdicts (default 0)")
 
 
 def run(args) -> int:
-    path = export(args.out, seed=args.seed)
+    from ganphase.theory.claims import REGISTRY
+
+    for i in args.ids or ():
+        REGISTRY[i]  # unknown id -> ValueError -> one line, exit 2
+    path = export(args.out, seed=args.seed, ids=args.ids)
     print(f"wrote {path}")
     return 0

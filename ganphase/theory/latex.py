@@ -605,8 +605,8 @@ def _verdict_text(v) -> str:
     return _text(f"{v.verdict} ({v.method})")
 
 
-def _claim_lines(claim, seed: int) -> list[str]:
-    verdicts = {v.name: v for v in claim.part_verdicts(seed)}
+def _claim_lines(claim, seed: int | None) -> list[str]:
+    verdicts = {v.name: v for v in claim.part_verdicts(seed)} if seed is not None else {}
     tally = [f"{n} {v}" for v in ("agrees", "differs", "undecided")
              if (n := sum(pv.verdict == v for pv in verdicts.values()))]
     lines = [r"\subsection*{\texttt{%s}: %s}" % (_text(claim.id), _text(claim.title)),
@@ -616,34 +616,39 @@ def _claim_lines(claim, seed: int) -> list[str]:
         lines += [r"\item %s" % _text(a) for a in claim.assumptions] + [r"\end{itemize}"]
     if claim.note:
         lines.append(r"\textbf{Note:} %s" % _text(claim.note))
-    lines.append(r"\textbf{Printed formulas compared with their derivation:} %s."
-                 % (", ".join(tally) if tally else "none (the paper prints none of these quantities)"))
+    if seed is not None:
+        lines.append(r"\textbf{Printed formulas compared with their derivation:} %s."
+                     % (", ".join(tally) if tally else "none (the paper prints none of these quantities)"))
     for k, part in enumerate(claim.parts(), start=1):
         label, tag = part_label(claim, part.name), r"\texttt{%s}.%d" % (_text(claim.id), k)
         lines.append(r"\textbf{%s.%d, %s.}" % (_text(claim.id), k, _text(part.name)))
         derived = formula(part.derived)
+        verdict = _verdict_text(verdicts[part.name]) if part.name in verdicts else "not computed"
         if part.printed is None:
             lines.append("Derived (the paper prints no formula for this quantity):")
+        elif formula(part.printed) == derived:
+            lines.append(r"Printed and derived forms are the same expression; verdict: \emph{%s}." % verdict)
         else:
-            verdict = _verdict_text(verdicts[part.name])
-            printed = formula(part.printed)
-            if printed == derived:
-                lines.append(r"Printed and derived forms are the same expression; verdict: \emph{%s}." % verdict)
-            else:
-                lines.append(r"As printed in the paper; verdict of the comparison with the derivation: "
-                             r"\emph{%s}." % verdict)
-                lines += _equation(label + ":printed", tag + "p", part.equation, printed, "printed")
-                lines.append("Derived:")
+            lines.append(r"As printed in the paper; verdict of the comparison with the derivation: "
+                         r"\emph{%s}." % verdict)
+            lines += _equation(label + ":printed", tag + "p", part.equation, formula(part.printed), "printed")
+            lines.append("Derived:")
         lines += _equation(label, tag, part.equation, derived, "derived")
     return lines
 
 
-def document(seed: int = 0) -> str:
-    """The whole registry as a standalone LaTeX article; verdicts are computed now (random points from ``seed``)."""
+def document(seed: int | None = 0, ids=None, registry=None) -> str:
+    """The registry as a standalone LaTeX article (amsmath), grouped by the claims' sections.
+
+    Verdicts (printed vs derived) are computed now, at random points drawn from
+    ``seed``; ``seed=None`` leaves them out (a quick draft).  ``ids`` restricts
+    the document to those claims; ``registry`` defaults to the package's.
+    """
     import ganphase
     from ganphase.theory.claims import REGISTRY
 
-    claims = list(REGISTRY)
+    registry = REGISTRY if registry is None else registry
+    claims = [registry[i] for i in ids] if ids else list(registry)
     sections: dict[str, list] = {}
     for c in claims:
         sections.setdefault(c.section, []).append(c)
@@ -651,8 +656,9 @@ def document(seed: int = 0) -> str:
              r"\author{ganphase %s, sympy %s}" % (_text(ganphase.__version__), _text(sp.__version__)),
              r"\date{}", r"\begin{document}", r"\maketitle",
              "Every formal claim of the paper, derived from definitions with sympy. Each formula is labelled "
-             r"\texttt{claim:<id>:<part>}; where the paper prints the quantity differently, the printed form is "
-             "shown first with the verdict computed when this document was written.",
+             r"\texttt{claim:$<$id$>$:$<$part$>$} and tagged with its claim id; where the paper prints the quantity "
+             "differently, the printed form is shown first with the verdict of the comparison, computed when this "
+             "document was written" + (" (here: not computed)." if seed is None else f" (random points, seed {seed})."),
              f"{len(claims)} claims.", ""]
     for section, members in sections.items():
         lines.append(r"\section*{%s}" % _text(section))
@@ -662,8 +668,8 @@ def document(seed: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
-def export(path, seed: int = 0) -> Path:
-    """Write ``document(seed)`` to ``path`` (a ``.tex`` file) atomically and return the path.
+def export(path, seed: int | None = 0, ids=None) -> Path:
+    """Write ``document(seed, ids)`` to ``path`` (a ``.tex`` file) atomically and return the path.
 
     The folder is created if missing; a path that is a folder, or whose folder
     cannot be created or written, raises ValueError before anything is derived.
@@ -686,7 +692,7 @@ def export(path, seed: int = 0) -> Path:
         raise ValueError(f"cannot create the folder {str(path.parent)!r}: {exc.strerror or exc}") from None
     if not os.access(path.parent, os.W_OK):
         raise ValueError(f"cannot write into the folder {str(path.parent)!r}: permission denied")
-    text = document(seed)
+    text = document(seed, ids)
     try:
         return atomic_write_bytes(path, text.encode())
     except OSError as exc:

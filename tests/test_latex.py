@@ -1,0 +1,219 @@
+"""LaTeX export: every formula of the document parses back (sympy's antlr LaTeX
+parser) to its sympy expression, labels are unique, the document compiles."""
+import re
+import shutil
+import subprocess
+
+import pytest
+import sympy as sp
+
+from ganphase.cli import main
+from ganphase.theory import REGISTRY, Part, compare
+from ganphase.theory.claims import Registry
+from ganphase.theory.latex import document, formula, parse_formula, part_label
+
+CLAIMS = list(REGISTRY)
+BLOCK = re.compile(r"\\label\{(?P<label>[^}]*)\}.*?\n%<(?P<kind>derived|printed)>\n(?P<tex>.*?)\n%</(?P=kind)>",
+                   re.S)
+
+
+def formulas_in(doc: str) -> dict:
+    """label -> the formula text between the %<kind> ... %</kind> markers of its equation."""
+    found = {}
+    for m in BLOCK.finditer(doc):
+        assert m.group("label") not in found, f"label {m.group('label')} appears twice"
+        found[m.group("label")] = m.group("tex")
+    return found
+
+
+@pytest.fixture(scope="module")
+def draft():
+    """The whole registry without verdicts (verdicts are the claims tests' business, and slow)."""
+    return document(seed=None)
+
+
+def round_trips(tex: str, expr) -> str | None:
+    """None if ``tex`` parses back to ``expr``; else why not."""
+    try:
+        back = parse_formula(tex, like=expr)
+    except ValueError as exc:
+        return f"does not parse: {exc}"
+    if isinstance(expr, sp.MatrixBase) != isinstance(back, sp.MatrixBase):
+        return f"parsed {type(back).__name__}, expected {type(expr).__name__}"
+    if (sp.Matrix(back) == sp.Matrix(expr)) if isinstance(expr, sp.MatrixBase) else back == expr:
+        return None
+    verdict = compare(Part("round trip", derived=expr, printed=back))
+    return None if verdict.verdict == "agrees" else f"parsed {back}, which {verdict.verdict}: {verdict.counterexample}"
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.id)
+def test_every_formula_of_the_claim_parses_back(claim, draft):
+    """Each derived formula (and each printed one shown) read back from the document equals the sympy expression."""
+    found = formulas_in(draft)
+    failures = []
+    for part in claim.parts():
+        label = part_label(claim, part.name)
+        assert label in found, f"{label} is missing from the document"
+        if (why := round_trips(found[label], part.derived)) is not None:
+            failures.append(f"{part.name} (derived): {why}")
+        if part.printed is not None and formula(part.printed) != formula(part.derived):
+            assert label + ":printed" in found, f"{label}:printed is missing from the document"
+            if (why := round_trips(found[label + ":printed"], part.printed)) is not None:
+                failures.append(f"{part.name} (printed): {why}")
+    assert not failures, "\n".join(failures)
+
+
+def test_document_lists_every_claim_under_its_section(draft):
+    for claim in CLAIMS:
+        assert r"\texttt{%s}" % claim.id in draft
+        section = draft.rfind(r"\section*{", 0, draft.index(r"\subsection*{\texttt{%s}" % claim.id))
+        assert draft[section:].startswith(r"\section*{" + claim.section.replace("_", r"\_"))
+    assert draft.count(r"\begin{equation}") == draft.count(r"\end{equation}")
+
+
+x, y, z = sp.symbols("x y z", real=True)
+sigma = sp.Symbol("sigma", positive=True)
+n, i = sp.Symbol("n", positive=True, integer=True), sp.Symbol("i", integer=True)
+k_star, x_i, x_ip1 = sp.Symbol("k_star", positive=True), sp.Symbol("x_i", real=True), sp.Symbol("x_ip1", real=True)
+rho0, pdata0, d = sp.Symbol("rho0"), sp.Symbol("pdata0", positive=True), sp.Symbol("d", positive=True)
+p_data, g, dfun, P_r = (sp.Function("p_data", positive=True), sp.Function("g"), sp.Function("d"),
+                        sp.Function("P_r"))
+
+CONSTRUCTS = {
+    "piecewise": sp.Piecewise((x**2, x < 1), (sp.exp(x), (x >= 1) & (x < 3)), (0, True)),
+    "piecewise-factor": 2 * sp.Piecewise((1, x > 0), (-1, True)),
+    "matrix": sp.Matrix([[sp.erf(x), sp.erfc(y)], [sp.log(sigma), sp.Abs(x - y)]]),
+    "max-min": sp.Max(x, y, 1) - sp.Min(x, 2 * y),
+    "sum": sp.sqrt(sigma) * sp.Sum(x**i / sp.factorial(i), (i, 0, n)),
+    "product": sp.Product(1 - x**i, (i, 1, n)),
+    "derivatives": sp.Derivative(p_data(x), x, 2) / p_data(x) + sp.Derivative(g(z), z),
+    "mixed-partial": sp.Derivative(sp.exp(x * y), x, y),
+    "derivative-wrt-function": dfun(g(z)) * d + sp.Derivative(dfun(g(z)), (g(z), 2)),
+    "subs": sp.Subs(sp.Derivative(dfun(x), x), x, g(z)),
+    "integral": sp.Integral(sp.exp(-x**2 / (2 * sigma**2)), (x, -sp.oo, y)),
+    "double-integral": sp.Integral(x * y, (x, 0, 1), (y, 0, z)),
+    "indefinite-integral": sp.Integral(p_data(x), x),
+    "subscripts": k_star * (x_i - x_ip1)**2 + rho0 * pdata0 * d,
+    "function-of-numbers": P_r(n, x) + P_r(1, 234),
+    "special": sp.erfinv(2 * x - 1) + sp.gamma(sigma) + sp.sign(x) + sp.Heaviside(x),
+    "powers-floats": sp.exp(x)**sp.Rational(1, 3) + x**sp.Rational(3, 2) + sp.Float("2.5e-20") * x,
+    "nested-abs-log": sp.Abs(sp.Abs(x) - sp.Abs(y - 1)) * sp.log(sp.Abs(x) + 1)**2,
+    "trig": sp.sin(x)**2 + sp.cos(x) + sp.atan(x) + sp.tanh(x),
+    "product-with-parentheses": -x_i * (x + 1) * k_star * (y + 2),
+    "equation": sp.Eq(x, sp.exp(sigma)),
+}
+
+
+@pytest.mark.parametrize("name", list(CONSTRUCTS))
+def test_constructs_round_trip(name):
+    """Constructs the registry may hold (or soon will) print and parse back exactly."""
+    expr = CONSTRUCTS[name]
+    assert round_trips(formula(expr), expr) is None
+
+
+def test_a_wrong_formula_does_not_read_back_as_the_right_one():
+    """The round-trip check can fail: sigma^2 edited to sigma in the text gives a different expression."""
+    expr = sp.exp(-x**2 / (2 * sigma**2)) / sigma
+    tex = formula(expr)
+    assert r"\sigma^{2}" in tex
+    assert round_trips(tex.replace(r"\sigma^{2}", r"\sigma"), expr) is not None
+
+
+def test_symbols_that_print_alike_are_refused():
+    same_name = sp.Symbol("x", real=True) + sp.Symbol("x", positive=True)
+    with pytest.raises(ValueError, match="alike"):
+        parse_formula(formula(same_name), like=same_name)
+
+
+def test_parsed_symbols_keep_their_assumptions():
+    back = parse_formula(formula(sigma * x_ip1), like=sigma * x_ip1)
+    assert back.free_symbols == {sigma, x_ip1} and sigma.is_positive
+
+
+@pytest.mark.parametrize("bad", ["", r"\frac{1}{", r"x + + \cdot"])
+def test_unparseable_text_is_a_value_error(bad):
+    with pytest.raises(ValueError):
+        parse_formula(bad)
+
+
+def test_formula_refuses_non_sympy_input():
+    with pytest.raises(ValueError, match="sympy"):
+        formula("x + 1")
+
+
+def _toy_registry() -> Registry:
+    """A small registry with a printed formula that differs and text full of LaTeX specials."""
+    toy = Registry()
+
+    @toy.claim("toy-1", source="Eq. (7) of a toy paper", title="Gaussian_kernel ^ 50% & #1 {x} ~ $5 \\ <a|b> σ ≤ ∇ é",
+               section="1 Toy section", assumptions=("sigma > 0", "p_data(x) = N(0, σ^2)"), note="100% made up")
+    def toy_1():
+        good = sp.exp(-x**2 / (2 * sigma**2))
+        return [Part("kernel (with sigma^2)", derived=good, printed=sp.exp(-x**2 / (2 * sigma)), equation="K(x)"),
+                Part("kernel: with sigma^2", derived=CONSTRUCTS["piecewise"]),
+                Part("matrix", derived=CONSTRUCTS["matrix"], printed=CONSTRUCTS["matrix"])]
+
+    return toy
+
+
+def test_document_states_a_differing_verdict_with_its_counterexample():
+    toy = _toy_registry()
+    doc = document(seed=0, registry=toy)
+    claim = toy["toy-1"]
+    verdict = compare(claim.part("kernel (with sigma^2)"))
+    assert verdict.verdict == "differs"
+    assert r"\emph{differs (numeric) at " in doc
+    for name, value in verdict.counterexample["point"].items():
+        assert f"{name} = {value}" in doc
+    labels = [part_label(claim, p.name) for p in claim.parts()]
+    assert len(set(labels)) == 3, labels  # two part names with the same slug get distinct labels
+    found = formulas_in(doc)
+    assert set(found) == set(labels) | {labels[0] + ":printed"}  # the matrix prints identically: shown once
+    assert r"\emph{agrees (symbolic)}" in doc
+
+
+def _pdflatex(tex: str, tmp_path):
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        pytest.skip("pdflatex is absent on this machine (Debian/Ubuntu: apt-get install texlive-latex-base)")
+    (tmp_path / "claims.tex").write_text(tex)
+    run = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "claims.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    log = (tmp_path / "claims.log").read_text(errors="replace") if (tmp_path / "claims.log").exists() else ""
+    errors = [line for line in log.splitlines() if line.startswith("!")]
+    assert run.returncode == 0, f"pdflatex failed: {errors[:5] or run.stdout[-2000:]}"
+    assert "multiply defined" not in log
+    assert (tmp_path / "claims.pdf").stat().st_size > 0
+
+
+def test_document_compiles_with_pdflatex(draft, tmp_path):
+    _pdflatex(draft, tmp_path)
+
+
+def test_toy_document_with_verdicts_and_special_text_compiles(tmp_path):
+    _pdflatex(document(seed=0, registry=_toy_registry()), tmp_path)
+
+
+@pytest.mark.slow
+def test_full_document_with_verdicts_compiles(tmp_path):
+    _pdflatex(document(seed=0), tmp_path)
+
+
+def test_cli_writes_the_document_atomically(tmp_path, capsys):
+    out = tmp_path / "new" / "claims.tex"
+    assert main(["latex", "--out", str(out), "--id", "sec-2.2"]) == 0
+    text = out.read_text()
+    assert text.startswith(r"\documentclass") and text.rstrip().endswith(r"\end{document}")
+    assert r"\label{%s}" % part_label(REGISTRY["sec-2.2"], REGISTRY["sec-2.2"].parts()[0].name) in text
+    assert not [p for p in out.parent.iterdir() if p.name != "claims.tex"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("make_bad", [
+    lambda tmp: tmp,                                    # a folder
+    lambda tmp: (tmp / "f").write_text("") and tmp / "f" / "claims.tex",  # a file where the folder should be
+    lambda tmp: tmp / "claims.pdf",                     # not a .tex file
+], ids=["folder", "file-in-the-way", "not-tex"])
+def test_cli_bad_path_is_one_line_exit_2(make_bad, tmp_path, capsys):
+    assert main(["latex", "--out", str(make_bad(tmp_path)), "--id", "sec-2.2"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error:")
