@@ -16,8 +16,8 @@ weights of high order on the (possibly non-uniform) grid (Fornberg's algorithm).
 One step of Algorithm 1 is g(z) <- g(z) + dt (d'/d)(g(z)).  The flow records
 g'(0) and g'''(0) after every step, the quantities of the Theorem 3.3 ODE.
 
-Between grid points, p_g is evaluated from a monotone (PCHIP) interpolation of
-z(x) = g^{-1}(x) and of log g'(z).
+Between grid points, p_g is evaluated from a monotone cubic Hermite interpolation
+of z(x) = g^{-1}(x) (slopes 1/g') and of log g'(z).
 
 The move -(log p_g)' contains g''/g'^2, a diffusion in z: explicit steps are
 stable for dt below about h_x^2 / 2 with h_x the particle spacing; a step that
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from scipy.interpolate import PchipInterpolator
+from scipy.interpolate import CubicHermiteSpline, PchipInterpolator
 from scipy.special import expit
 
 from ganphase.io import atomic_write_bytes, write_json
@@ -209,11 +209,24 @@ class PushforwardFlow:
     # ---- the density between particles
 
     def log_density(self, x: np.ndarray) -> np.ndarray:
-        """log p_g(x) from monotone interpolation of z(x) = g^{-1}(x) and of log g'(z); -inf outside the grid."""
+        """log p_g(x) = log phi(z(x)) - log g'(z(x)), -inf outside the grid's range.
+
+        z(x) = g^{-1}(x) is the cubic Hermite interpolant with the exact slopes
+        z'(x) = 1 / g'(z); where those slopes could make it non-monotone
+        (Fritsch-Carlson: alpha^2 + beta^2 > 9 on an interval) the monotone
+        PCHIP interpolant is used instead.  log g'(z) is interpolated likewise
+        with slopes g''/g'.
+        """
         x = np.asarray(x, dtype=np.float64)
         z, g = self.state.z, self.state.g
-        inverse = PchipInterpolator(g, z, extrapolate=False)
-        log_slope = PchipInterpolator(z, np.log(self.deriv(g, 1)), extrapolate=False)
+        g1, g2 = self.deriv(g, 1), self.deriv(g, 2)
+        secant = np.diff(z) / np.diff(g)
+        alpha, beta = (1 / g1[:-1]) / secant, (1 / g1[1:]) / secant
+        if np.all(alpha ** 2 + beta ** 2 <= 9):
+            inverse = CubicHermiteSpline(g, z, 1 / g1, extrapolate=False)
+        else:
+            inverse = PchipInterpolator(g, z, extrapolate=False)
+        log_slope = CubicHermiteSpline(z, np.log(g1), g2 / g1, extrapolate=False)
         zx = inverse(x)
         out = -0.5 * zx ** 2 - LOG_SQRT_2PI - log_slope(zx)
         return np.where(np.isfinite(out), out, -np.inf)
