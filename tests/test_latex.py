@@ -217,3 +217,54 @@ def test_cli_bad_path_is_one_line_exit_2(make_bad, tmp_path, capsys):
     assert main(["latex", "--out", str(make_bad(tmp_path)), "--id", "sec-2.2"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and err.startswith("error:")
+
+
+# --------------------------------------------------------------------------- disk cache of derivations
+
+def _derive_uncached_in_memory(build):
+    from ganphase.theory import claims
+
+    return claims._cached_parts.__wrapped__(build)  # skip the in-process layer, keep the disk layer
+
+
+def test_disk_cache_stores_reloads_and_rebuilds_a_corrupt_entry(tmp_path, monkeypatch):
+    from ganphase.theory import claims
+
+    monkeypatch.setenv("GANPHASE_CACHE", str(tmp_path))
+    build = REGISTRY["sec-2.2"].build
+    fresh = tuple(build())
+    first = _derive_uncached_in_memory(build)
+    entry = claims._disk_file(build)
+    assert entry.is_file() and entry.is_relative_to(tmp_path)
+    assert first == fresh
+    assert claims._disk_load(build) == fresh  # read back from disk, equal to a fresh derivation
+    entry.write_bytes(b"not a pickle")
+    assert claims._disk_load(build) is None
+    assert _derive_uncached_in_memory(build) == fresh  # corrupt entry ignored, derived again ...
+    assert claims._disk_load(build) == fresh  # ... and rewritten
+
+
+def test_disk_cache_ignores_an_entry_of_another_key(tmp_path, monkeypatch):
+    import pickle
+
+    from ganphase.theory import claims
+
+    monkeypatch.setenv("GANPHASE_CACHE", str(tmp_path))
+    build = REGISTRY["sec-2.2"].build
+    _derive_uncached_in_memory(build)
+    entry = claims._disk_file(build)
+    stale = pickle.loads(entry.read_bytes())
+    fake = (Part("field", derived=sp.Integer(42)),)
+    entry.write_bytes(pickle.dumps({"key": "an old source", "parts": fake}))
+    assert claims._disk_load(build) is None
+    assert _derive_uncached_in_memory(build) == stale["parts"]
+
+
+def test_disk_cache_can_be_switched_off(tmp_path, monkeypatch):
+    from ganphase.theory import claims
+
+    monkeypatch.setenv("GANPHASE_CACHE", "off")
+    assert claims._disk_dir() is None
+    build = REGISTRY["sec-2.2"].build
+    assert _derive_uncached_in_memory(build) == tuple(build())
+    assert not any(tmp_path.iterdir())

@@ -107,10 +107,100 @@ class Claim:
 
 @functools.lru_cache(maxsize=None)
 def _cached_parts(build: Callable[[], Sequence[Part]]) -> tuple[Part, ...]:
-    parts = tuple(build())
-    if not parts or not all(isinstance(p, Part) for p in parts):
-        raise TypeError(f"{build.__qualname__} must return a non-empty sequence of Part")
+    """The claim's parts: from memory, else from the disk cache (see ``_disk_key``), else derived now."""
+    parts = _disk_load(build)
+    if parts is None:
+        parts = tuple(build())
+        if not parts or not all(isinstance(p, Part) for p in parts):
+            raise TypeError(f"{build.__qualname__} must return a non-empty sequence of Part")
+        _disk_store(build, parts)
     return parts
+
+
+# --------------------------------------------------------------------------- disk cache of derivations
+#
+# Derivations are pickled to $GANPHASE_CACHE (default ~/.cache/ganphase; "off" disables), one file per
+# build function, holding the key it was derived under.  The key hashes the build function's source,
+# the source of every module of ganphase.theory (helpers and shared symbols live there) and the
+# sympy, mpmath and Python versions, so an edit anywhere in the theory invalidates the entry.  A
+# corrupt or stale entry is ignored and rebuilt; parts that cannot be pickled (a lambda as domain)
+# are simply not cached.
+
+def _disk_dir():
+    import os
+    from pathlib import Path
+
+    value = os.environ.get("GANPHASE_CACHE")
+    if value is not None and value.strip().lower() in ("", "0", "off", "none", "false"):
+        return None
+    return Path(value).expanduser() if value else Path.home() / ".cache" / "ganphase"
+
+
+@functools.lru_cache(maxsize=None)
+def _theory_source_hash() -> str:
+    import hashlib
+    from pathlib import Path
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _disk_key(build) -> str | None:
+    import hashlib
+    import inspect
+    import sys
+
+    import mpmath
+
+    try:
+        source = inspect.getsource(build)
+    except (OSError, TypeError):  # built at run time: no source to key on
+        return None
+    text = "\0".join([build.__module__, build.__qualname__, source, _theory_source_hash(),
+                      sp.__version__, mpmath.__version__, sys.version])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _disk_file(build):
+    folder = _disk_dir()
+    if folder is None or "<" in build.__qualname__:  # nested functions share qualnames: not cached
+        return None
+    return folder / "parts" / f"{build.__module__}.{build.__qualname__}.pickle"
+
+
+def _disk_load(build) -> tuple[Part, ...] | None:
+    import pickle
+
+    path = _disk_file(build)
+    if path is None or not path.is_file():
+        return None
+    try:
+        entry = pickle.loads(path.read_bytes())
+        parts = entry["parts"]
+        ok = entry["key"] == _disk_key(build) and isinstance(parts, tuple) and parts \
+            and all(isinstance(p, Part) for p in parts)
+    except Exception:  # a corrupt entry is ignored and rebuilt
+        return None
+    return parts if ok else None
+
+
+def _disk_store(build, parts: tuple[Part, ...]) -> None:
+    import pickle
+
+    from ganphase.io import atomic_write_bytes
+
+    path, key = _disk_file(build), _disk_key(build)
+    if path is None or key is None:
+        return
+    try:
+        data = pickle.dumps({"key": key, "parts": parts}, protocol=pickle.HIGHEST_PROTOCOL)
+        if pickle.loads(data)["parts"] != parts:  # only entries that read back equal are worth keeping
+            return
+        atomic_write_bytes(path, data)
+    except Exception:  # unpicklable parts, or a cache folder that cannot be written: derive every time
+        return
 
 
 class Registry:
