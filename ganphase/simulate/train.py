@@ -1,0 +1,556 @@
+"""NSGAN training with the paper's monitors and Algorithm 2 (Sections 4.3, 6.2; Appendix F.2).
+
+One iteration (Algorithm 1 / 2): a discriminator step on
+L_d = -E log d(x) - E log(1 - d(g(z))), a generator step on the non-saturating
+L_g = -E log d(g(z)) (both from logits with ``binary_cross_entropy_with_logits``),
+then the monitors: q_d from the generator step's own gradient (no extra pass,
+see :func:`ganphase.simulate.monitors.log_d_grad_norms_from_loss_grad`) and the
+mean steepness of a sub-batch by warm-started power iteration.
+
+Run folder (read by the figures and metrics code; names are fixed)::
+
+    config.json  metrics.jsonl  monitor.jsonl  summary.json
+    evals/epoch_XXXX.npz  checkpoints/epoch_XXXX.pt
+
+``train(TrainConfig(...))`` returns the summary dict; ``resume=True`` continues
+a killed run from its last checkpoint (jsonl files truncated back to it).
+"""
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import math
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ganphase.io import append_jsonl, atomic_write_bytes, read_jsonl, write_json, write_jsonl
+from ganphase.simulate.data import is_mixture, load_dataset
+from ganphase.simulate.device import resolve_device
+from ganphase.simulate.models import ModelConfig, build_models, build_optimizers
+from ganphase.simulate.monitors import (EarlyStopping, log_d_grad_norms, log_d_grad_norms_from_loss_grad,
+                                        quantile_of_norms, thresholds_for)
+from ganphase.simulate.steepness import PowerSteepness, eval_mode
+
+CKPT_RE = re.compile(r"epoch_(\d{4,})\.pt$")
+
+# Paper settings per data set (Appendix F.2); sizes the paper does not print are the usual NSGAN / DCGAN ones.
+DEFAULTS = {
+    "mixture": dict(model="mlp", batch_size=128, resize=None),
+    "digits": dict(model="mlp", batch_size=64, resize=None),
+    "image": dict(model="dcgan", batch_size=64, resize=64),
+}
+
+
+@dataclass
+class TrainConfig:
+    data: str = "gmm-3d"
+    epochs: int = 50
+    out: str = "runs/train"
+    seed: int = 0
+    device: str = "auto"
+    data_dir: str | None = None
+    subset: int | None = None
+    resize: int | None = -1                # -1: the paper's default (64 for image sets), None: native size
+    batch_size: int | None = None
+    # model (None: defaults of ganphase.simulate.models.ModelConfig for the data set)
+    model: str | None = None               # "mlp" | "dcgan"
+    latent_dim: int | None = None
+    hidden: tuple = (128, 128, 128)
+    width: int = 64                        # dcgan ngf = ndf
+    d_batchnorm: bool = True
+    optimizer: str | None = None
+    lr_g: float | None = None
+    lr_d: float | None = None
+    noise_std: float = 0.0
+    # monitors and Algorithm 2 (None: Appendix F.2's choice for the data set)
+    monitor: bool = True
+    early_stop: bool = False
+    continue_after_stop: bool = False
+    monitor_unit: str = "iteration"        # Algorithm 2 per "iteration", or once per "epoch" on epoch means
+    k_d: float | None = None
+    sigma: float | None = None
+    k_g: float = -0.5
+    n_modes: int | None = None
+    warmup: int | None = None
+    monitor_batch: int | None = None       # samples whose steepness is estimated; None: whole batch (mlp), 16 (dcgan)
+    monitor_latents: str = "batch"         # "batch": the first monitor_batch latents of each batch (Algorithm 2);
+                                           # "fixed": one fixed set of latents (no sampling noise in Delta S_g)
+    power_iters: int = 2                   # at most this many warm-started power steps per iteration
+    power_tol: float = 1e-2
+    selection: str = "score"               # returned checkpoint: best "score" before the stop, or "last"
+    # evaluation, checkpoints
+    eval_every: int = 5
+    eval_samples: int = 256
+    eval_steepness_samples: int = 64
+    checkpoint_every: int = 1
+    keep_last: int = 3
+    max_iterations_per_epoch: int | None = None
+    resume: bool = False
+    progress: bool = True
+    threads: int | None = None             # torch CPU threads; None: 1 for mlp models (faster), torch's default otherwise
+
+    def __post_init__(self):
+        if self.hidden is not None:
+            self.hidden = tuple(int(h) for h in self.hidden)
+        for name in ("epochs", "eval_every", "checkpoint_every", "keep_last", "power_iters",
+                     "eval_samples", "eval_steepness_samples", "width"):
+            v = getattr(self, name)
+            if not (isinstance(v, int) and v >= 1):
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        for name in ("subset", "batch_size", "max_iterations_per_epoch", "n_modes", "latent_dim", "monitor_batch"):
+            v = getattr(self, name)
+            if v is not None and not (isinstance(v, int) and v >= 1):
+                raise ValueError(f"{name} must be a positive integer or None, got {v!r}")
+        if self.warmup is not None and not (isinstance(self.warmup, int) and self.warmup >= 0):
+            raise ValueError(f"warmup must be a non-negative integer or None, got {self.warmup!r}")
+        if not (isinstance(self.seed, int) and self.seed >= 0):
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if self.monitor_unit not in ("iteration", "epoch"):
+            raise ValueError(f"monitor_unit must be 'iteration' or 'epoch', got {self.monitor_unit!r}")
+        if self.monitor_latents not in ("batch", "fixed"):
+            raise ValueError(f"monitor_latents must be 'batch' or 'fixed', got {self.monitor_latents!r}")
+        if self.selection not in ("score", "last"):
+            raise ValueError(f"selection must be 'score' or 'last', got {self.selection!r}")
+        if self.noise_std < 0:
+            raise ValueError(f"noise_std must be >= 0, got {self.noise_std}")
+        if self.early_stop and not self.monitor:
+            raise ValueError("early_stop needs the monitors (monitor=True)")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+# ----------------------------------------------------------------------------- setup
+def _kind(name: str) -> str:
+    return "mixture" if is_mixture(name) else "digits" if name == "digits" else "image"
+
+
+def _prepare(cfg: TrainConfig):
+    """(dataset, resize, model config, batch size) for ``cfg``."""
+    kind = _kind(cfg.data)
+    d = DEFAULTS[kind]
+    ds = load_dataset(cfg.data, data_dir=cfg.data_dir, split="train", subset=cfg.subset, seed=cfg.seed)
+    resize = d["resize"] if cfg.resize == -1 else cfg.resize
+    if resize is not None and not ds.is_image:
+        raise ValueError(f"resize applies to images only, not to {cfg.data!r}")
+    shape = ds.sample_shape if resize is None else (ds.sample_shape[0], resize, resize)
+    mc = ModelConfig(kind=cfg.model or d["model"], data_shape=shape, latent_dim=cfg.latent_dim,
+                     hidden=cfg.hidden, ngf=cfg.width, ndf=cfg.width, d_batchnorm=cfg.d_batchnorm,
+                     noise_std=cfg.noise_std, optimizer=cfg.optimizer, lr_g=cfg.lr_g, lr_d=cfg.lr_d)
+    batch = cfg.batch_size or d["batch_size"]
+    if batch > len(ds):
+        raise ValueError(f"batch size {batch} exceeds the {len(ds)} training samples")
+    return ds, resize, mc, batch
+
+
+def _resized(x: torch.Tensor, resize):
+    if resize is None or x.shape[-1] == resize:
+        return x
+    return F.interpolate(x, size=(resize, resize), mode="bilinear", align_corners=False).clamp_(-1, 1)
+
+
+def _thresholds(cfg: TrainConfig, ds, resize) -> dict:
+    sub = ds
+    if resize is not None:
+        n = min(len(ds), 10000)
+        sub = dataclasses.replace(ds, x=_resized(ds.x[:n], resize), y=None if ds.y is None else ds.y[:n])
+    return thresholds_for(sub, k_d=cfg.k_d, sigma=cfg.sigma, m=cfg.n_modes, warmup=cfg.warmup, k_g=cfg.k_g,
+                          seed=cfg.seed)
+
+
+def _evaluator(cfg, ds, resize, device, run_dir):
+    """The metrics package's Evaluator, or (None, reason) while it is not importable."""
+    try:
+        from ganphase.simulate.metrics import Evaluator
+    except ImportError as exc:
+        return None, f"ganphase.simulate.metrics.Evaluator is not importable ({exc}); no evaluation metrics"
+    n = min(len(ds), 10000)
+    x = _resized(ds.x[:n], resize)
+    return Evaluator(cfg.data, x, None if ds.y is None else ds.y[:n], device=str(device),
+                     cache_dir=run_dir / "eval_cache", seed=cfg.seed), "available"
+
+
+def _collapse_tools():
+    try:
+        from ganphase.simulate.metrics.collapse import checkpoint_score, collapse_epoch
+        return collapse_epoch, checkpoint_score
+    except ImportError:
+        return None, None
+
+
+# ----------------------------------------------------------------------------- checkpoints
+def _ckpt_path(run_dir: Path, epoch: int) -> Path:
+    return run_dir / "checkpoints" / f"epoch_{epoch:04d}.pt"
+
+
+def checkpoint_epochs(run_dir) -> list[int]:
+    d = Path(run_dir) / "checkpoints"
+    return sorted(int(m.group(1)) for p in d.glob("epoch_*.pt") if (m := CKPT_RE.search(p.name))) if d.exists() else []
+
+
+def _save(run_dir, epoch, G, D, opt_g, opt_d, es, est, eval_est, extra):
+    state = {"epoch": epoch, "G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
+             "opt_d": opt_d.state_dict(), "rng_cpu": torch.get_rng_state(),
+             "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+             "monitor": json.dumps(es.state_dict()) if es is not None else "", "steepness": est.state_dict(),
+             "eval_steepness": eval_est.state_dict(), "extra": json.dumps(extra)}
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    atomic_write_bytes(_ckpt_path(run_dir, epoch), buf.getvalue())
+
+
+def _load_state(path, device="cpu") -> dict:
+    return torch.load(path, map_location=device, weights_only=True)
+
+
+def _pick(run_dir, epoch):
+    epochs = checkpoint_epochs(run_dir)
+    if not epochs:
+        raise ValueError(f"{run_dir} holds no checkpoints (checkpoints/epoch_XXXX.pt)")
+    if epoch is None:
+        return _ckpt_path(run_dir, epochs[-1])
+    if epoch not in epochs:
+        raise ValueError(f"{run_dir} has no checkpoint of epoch {epoch}; it has {epochs}")
+    return _ckpt_path(run_dir, epoch)
+
+
+def _model_config(run_dir) -> ModelConfig:
+    path = Path(run_dir) / "config.json"
+    if not path.exists():
+        raise ValueError(f"{run_dir} is not a training run folder (no config.json)")
+    return ModelConfig(**json.loads(path.read_text())["model"])
+
+
+def load_generator(run_dir, epoch: int | None = None, device="cpu"):
+    """The generator of checkpoint ``epoch`` (default: the latest), in eval mode."""
+    G, _ = build_models(_model_config(run_dir))
+    G.load_state_dict(_load_state(_pick(Path(run_dir), epoch))["G"])
+    return G.to(resolve_device(device)).eval()
+
+
+def load_discriminator(run_dir, epoch: int | None = None, device="cpu"):
+    """The discriminator of checkpoint ``epoch`` (default: the latest), in eval mode."""
+    _, D = build_models(_model_config(run_dir))
+    D.load_state_dict(_load_state(_pick(Path(run_dir), epoch))["D"])
+    return D.to(resolve_device(device)).eval()
+
+
+# ----------------------------------------------------------------------------- selection
+def _scores(rows, score_fn) -> dict[int, float]:
+    out = {}
+    if score_fn is None:
+        return out
+    for r in rows:
+        ev = r.get("eval")
+        if isinstance(ev, dict) and "error" not in ev:
+            try:
+                s = float(score_fn(ev))
+            except Exception:   # a score the metrics package cannot form for this row
+                continue
+            if math.isfinite(s):
+                out[r["epoch"]] = s
+    return out
+
+
+def _selection(rows, ckpts, stop_epoch, score_fn, rule):
+    """(returned epoch, best epoch) among saved checkpoints: Algorithm 2, line 10."""
+    scores = _scores(rows, score_fn)
+    before = [e for e in ckpts if stop_epoch is None or e < stop_epoch]
+    scored_before = [e for e in before if e in scores]
+    if rule == "score" and scored_before:
+        returned = max(scored_before, key=lambda e: (scores[e], e))
+    else:
+        returned = before[-1] if before else None
+    scored = [e for e in ckpts if e in scores]
+    best = max(scored, key=lambda e: (scores[e], e)) if scored else None
+    return returned, best, scores
+
+
+def _prune(run_dir, rows, stop_epoch, score_fn, cfg):
+    ckpts = checkpoint_epochs(run_dir)
+    keep = set(ckpts[-cfg.keep_last:]) | {0}
+    returned, best, _ = _selection(rows, ckpts, stop_epoch, score_fn, cfg.selection)
+    before = [e for e in ckpts if stop_epoch is None or e < stop_epoch]
+    keep |= {e for e in (returned, best, before[-1] if before else None) if e is not None}
+    for e in ckpts:
+        if e not in keep:
+            _ckpt_path(run_dir, e).unlink(missing_ok=True)
+
+
+# ----------------------------------------------------------------------------- evaluation
+def _evaluate(run_dir, epoch, G, D, z_eval, eval_est, n_steep, evaluator):
+    with torch.no_grad(), eval_mode(G):
+        samples = G(z_eval)
+    with eval_mode(D):
+        norms = log_d_grad_norms(D, samples)
+    steep = eval_est(G, z_eval[:n_steep])
+    arrays = {"z": z_eval.cpu().numpy(), "samples": samples.cpu().numpy(),
+              "grad_norms": norms.cpu().numpy(), "steepness": steep.cpu().numpy()}
+    scalars = None
+    if evaluator is not None:
+        try:
+            out = dict(evaluator(samples))
+            extra = out.pop("arrays", None) or {}
+            arrays.update({f"eval_{k}" if k in arrays else k: np.asarray(v) for k, v in extra.items()})
+            scalars = out
+        except Exception as exc:  # the run goes on; the failure is recorded in metrics.jsonl
+            scalars = {"error": f"{type(exc).__name__}: {exc}"}
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    atomic_write_bytes(Path(run_dir) / "evals" / f"epoch_{epoch:04d}.npz", buf.getvalue())
+    return scalars
+
+
+# ----------------------------------------------------------------------------- the loop
+def _config_record(cfg, mc, thresholds, n_data, batch, resize):
+    return {"train": cfg.to_dict(), "model": mc.to_dict(), "thresholds": thresholds,
+            "n_train": n_data, "batch_size": batch, "resize": resize}
+
+
+def _check_resume_config(run_dir, record):
+    old = json.loads((run_dir / "config.json").read_text())
+    keys = [k for k in record["train"] if k not in ("epochs", "resume", "progress", "device", "out")]
+    diff = [k for k in keys if json.dumps(old["train"].get(k)) != json.dumps(record["train"][k])]
+    if diff:
+        raise ValueError(f"cannot resume {run_dir}: its config.json differs in {', '.join(diff)}; "
+                         "resume with the same settings (only --epochs may change)")
+
+
+def train(config: TrainConfig) -> dict:
+    """Train NSGAN as ``config`` says, write the run folder, return the summary (summary.json)."""
+    cfg = config
+    run_dir = Path(cfg.out)
+    device = resolve_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    ds, resize, mc, batch = _prepare(cfg)
+    if device.type == "cpu" and (cfg.threads or mc.kind == "mlp"):
+        torch.set_num_threads(cfg.threads or 1)
+    thr = _thresholds(cfg, ds, resize) if cfg.monitor else None
+    record = _config_record(cfg, mc, thr, len(ds), batch, resize)
+
+    G, D = build_models(mc)
+    G, D = G.to(device), D.to(device)
+    opt_g, opt_d = build_optimizers(mc, G, D)
+    es = EarlyStopping(thr["k_d"], thr["sigma"], thr["k_g"], thr["m"], thr["warmup"]) if cfg.monitor else None
+    est = PowerSteepness(tol=cfg.power_tol, max_iter=cfg.power_iters, seed=cfg.seed)
+    eval_est = PowerSteepness(tol=1e-2, max_iter=30, seed=cfg.seed + 1)
+    z_eval = torch.randn(cfg.eval_samples, mc.latent_dim, generator=torch.Generator().manual_seed(cfg.seed + 12345))
+    z_eval = z_eval.to(device)
+    collapse_fn, score_fn = _collapse_tools()
+    z_fixed = None
+    n_mon = min(cfg.monitor_batch or (batch if mc.kind == "mlp" else 16), batch)
+    if cfg.monitor_latents == "fixed":
+        z_fixed = torch.randn(n_mon, mc.latent_dim,
+                              generator=torch.Generator().manual_seed(cfg.seed + 777)).to(device)
+    with _rng_guard(device):   # the evaluator never moves the training RNG
+        evaluator, eval_status = _evaluator(cfg, ds, resize, device, run_dir)
+
+    start, extra = 1, {"stop_epoch": None, "prev_epoch_steepness": None}
+    metrics_path, monitor_path = run_dir / "metrics.jsonl", run_dir / "monitor.jsonl"
+    if cfg.resume and checkpoint_epochs(run_dir):
+        _check_resume_config(run_dir, record)
+        state = _load_state(_pick(run_dir, None), device)
+        G.load_state_dict(state["G"]); D.load_state_dict(state["D"])
+        opt_g.load_state_dict(state["opt_g"]); opt_d.load_state_dict(state["opt_d"])
+        torch.set_rng_state(state["rng_cpu"])
+        if state["rng_cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng_cuda"])
+        if es is not None and state["monitor"]:
+            es.load_state_dict(json.loads(state["monitor"]))
+        est.load_state_dict(state["steepness"])
+        eval_est.load_state_dict(state["eval_steepness"])
+        extra = json.loads(state["extra"])
+        start = state["epoch"] + 1
+        write_jsonl(metrics_path, [r for r in read_jsonl(metrics_path) if r["epoch"] < start])
+        write_jsonl(monitor_path, [r for r in read_jsonl(monitor_path) if r["epoch"] < start])
+    else:
+        if run_dir.exists() and any(run_dir.iterdir()):
+            if not cfg.resume and (run_dir / "config.json").exists():
+                raise ValueError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        for p in (metrics_path, monitor_path):
+            p.unlink(missing_ok=True)
+    write_json(run_dir / "config.json", record)
+
+    if start == 1:
+        _save(run_dir, 0, G, D, opt_g, opt_d, es, est, eval_est, extra)
+
+    x_all = ds.x.to(device)
+    n_batches = len(ds) // batch
+    if cfg.max_iterations_per_epoch:
+        n_batches = min(n_batches, cfg.max_iterations_per_epoch)
+    rows = read_jsonl(metrics_path)
+    failure = None
+    done = es is not None and es.stopped and cfg.early_stop and not cfg.continue_after_stop
+    epochs = range(start, cfg.epochs + 1) if not done else range(0)
+    bar = _progress(cfg, start, len(epochs) * n_batches)
+    for epoch in epochs:
+        t0 = time.perf_counter()
+        perm = torch.randperm(len(ds), device="cpu")
+        sums = {k: 0.0 for k in ("loss_d", "loss_g", "d_real", "d_fake", "q_d", "steepness")}
+        it_done, stop_now, mon_rows = 0, False, []
+        G.train(); D.train()
+        for b in range(n_batches):
+            real = _resized(x_all[perm[b * batch:(b + 1) * batch].to(device)], resize)
+            z = torch.randn(batch, mc.latent_dim, device=device)
+            # discriminator step: L_d = softplus(-a_real) + softplus(a_fake)
+            fake = G(z)
+            a_real, a_fake = D(real), D(fake.detach())
+            loss_d = F.binary_cross_entropy_with_logits(a_real, torch.ones_like(a_real)) + \
+                F.binary_cross_entropy_with_logits(a_fake, torch.zeros_like(a_fake))
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            # generator step: non-saturating L_g = softplus(-a_fake)
+            if cfg.monitor:
+                fake.retain_grad()
+            a_gen = D(fake)
+            loss_g = F.binary_cross_entropy_with_logits(a_gen, torch.ones_like(a_gen))
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+            ld, lg = loss_d.item(), loss_g.item()
+            if not (math.isfinite(ld) and math.isfinite(lg)):
+                failure = (f"non-finite loss at epoch {epoch}, iteration {b + 1} (loss_d={ld}, loss_g={lg}); "
+                           f"the last good checkpoint is kept")
+                break
+            it_done += 1
+            sums["loss_d"] += ld
+            sums["loss_g"] += lg
+            sums["d_real"] += torch.sigmoid(a_real).mean().item()
+            sums["d_fake"] += torch.sigmoid(a_fake).mean().item()
+            if cfg.monitor:
+                q_d = quantile_of_norms(log_d_grad_norms_from_loss_grad(fake.grad), es.m)
+                z_mon = z_fixed if z_fixed is not None else z[:n_mon]
+                s = float(est(G, z_mon).mean())
+                sums["q_d"] += q_d
+                sums["steepness"] += s
+                if cfg.monitor_unit == "iteration":
+                    was_stopped = es.stopped
+                    hit = es.update(q_d, s)
+                    if hit and not was_stopped:
+                        extra["stop_epoch"] = epoch
+                        stop_now = cfg.early_stop and not cfg.continue_after_stop
+                    mon_rows.append({"epoch": epoch, "iteration": es.iteration, **es.last})
+                    if stop_now:
+                        break
+            if bar is not None:
+                bar.update(1)
+        if failure:
+            break
+        n = max(it_done, 1)
+        row = {"epoch": epoch, "iterations": it_done, **{k: sums[k] / n for k in ("loss_d", "loss_g", "d_real", "d_fake")}}
+        if cfg.monitor:
+            s_ep = sums["steepness"] / n
+            prev = extra["prev_epoch_steepness"]
+            row.update(q_d=sums["q_d"] / n, steepness=s_ep,
+                       delta_steepness=(s_ep - prev) / prev if prev else None)
+            extra["prev_epoch_steepness"] = s_ep
+            if cfg.monitor_unit == "epoch":
+                was_stopped = es.stopped
+                if es.update(row["q_d"], s_ep) and not was_stopped:
+                    extra["stop_epoch"] = epoch
+                    stop_now = cfg.early_stop and not cfg.continue_after_stop
+                mon_rows.append({"epoch": epoch, "iteration": es.iteration, **es.last})
+        _append_rows(monitor_path, mon_rows)
+        if epoch % cfg.eval_every == 0 or stop_now or epoch == cfg.epochs:
+            with _rng_guard(device):
+                row["eval"] = _evaluate(run_dir, epoch, G, D, z_eval, eval_est, cfg.eval_steepness_samples,
+                                        evaluator)
+            if row["eval"] is None:
+                del row["eval"]
+        row["time_s"] = time.perf_counter() - t0
+        append_jsonl(metrics_path, row)
+        rows.append(row)
+        if epoch % cfg.checkpoint_every == 0 or stop_now or epoch == cfg.epochs or "eval" in row:
+            _save(run_dir, epoch, G, D, opt_g, opt_d, es, est, eval_est, extra)
+            _prune(run_dir, rows, extra["stop_epoch"], score_fn, cfg)
+        if stop_now:
+            break
+    if bar is not None:
+        bar.close()
+    summary = _summary(cfg, run_dir, rows, es, extra, thr, collapse_fn, score_fn, eval_status, failure)
+    write_json(run_dir / "summary.json", summary)
+    if failure:
+        print(f"training stopped: {failure}", file=sys.stderr)
+    return summary
+
+
+def _progress(cfg, start, total):
+    if not cfg.progress or total == 0:
+        return None
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc=f"train {cfg.data} from epoch {start}", unit="it", leave=False)
+
+
+def _summary(cfg, run_dir, rows, es, extra, thr, collapse_fn, score_fn, eval_status, failure):
+    ckpts = checkpoint_epochs(run_dir)
+    stop_epoch = extra["stop_epoch"]
+    returned, best, scores = _selection(rows, ckpts, stop_epoch, score_fn, cfg.selection)
+    by_epoch = {r["epoch"]: r for r in rows}
+
+    def metrics_of(e):
+        if e is None:
+            return None
+        r = by_epoch.get(e)
+        return None if r is None else r.get("eval", {k: r[k] for k in r if k != "eval"})
+
+    collapse = None
+    if collapse_fn is not None:
+        try:
+            collapse = collapse_fn(rows)
+        except Exception as exc:  # recorded, not fatal
+            collapse = f"error: {type(exc).__name__}: {exc}"
+    if failure:
+        reason = failure
+    elif es is not None and es.stopped:
+        reason = es.stop_reason
+    else:
+        reason = "max epochs reached"
+    return {
+        "data": cfg.data,
+        "epochs_run": rows[-1]["epoch"] if rows else 0,
+        "stop_epoch": stop_epoch,
+        "stop_iteration": es.stop_iteration if es is not None else None,
+        "stop_reason": reason,
+        "status": "failed" if failure else "finished",
+        "thresholds": thr and {k: thr[k] for k in ("k_d", "sigma", "k_g", "m", "warmup")},
+        "threshold_d": thr and thr["threshold_d"],
+        "threshold_rules": thr and {k: thr[k] for k in ("kd_rule", "sigma_recipe")},
+        "collapse_epoch": collapse,
+        "returned_checkpoint": None if returned is None else str(_ckpt_path(run_dir, returned).relative_to(run_dir)),
+        "returned_epoch": returned,
+        "returned_metrics": metrics_of(returned),
+        "best_checkpoint": None if best is None else str(_ckpt_path(run_dir, best).relative_to(run_dir)),
+        "best_metrics": metrics_of(best),
+        "selection": cfg.selection if scores else "last checkpoint before the stop (no scored evaluations)",
+        "evaluator": eval_status,
+    }
+
+
+def _append_rows(path, rows):
+    """Append JSON lines with one fsync (the monitor writes one line per iteration)."""
+    if not rows:
+        return
+    import os
+    with open(path, "a") as f:
+        f.write("".join(json.dumps({k: _finite(v) for k, v in r.items()}) + "\n" for r in rows))
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _finite(v):
+    return None if isinstance(v, float) and not math.isfinite(v) else v
+
+
+def _rng_guard(device):
+    """Run a block without moving the training random streams (CPU, and the CUDA device in use)."""
+    return torch.random.fork_rng(devices=[device] if device.type == "cuda" else [])
