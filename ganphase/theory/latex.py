@@ -308,6 +308,12 @@ def _rewrite(s: str) -> str:
                 out.append(_call("zqderiv", args))
                 i = j
                 continue
+            if s.startswith("{", j0 := _ws(s, i + 5)):
+                top, j = _brace(s, j0)
+                bottom, j = _brace(s, _ws(s, j))
+                out.append(r"\frac{%s}{%s}" % (_piece(top), _piece(bottom)))
+                i = j
+                continue
             out.append(r"\frac")
             i += 5
         elif s.startswith(r"\left.", i):
@@ -383,6 +389,25 @@ def _rewrite(s: str) -> str:
             out.append(s[i])
             i += 1
     return "".join(out)
+
+
+_PIECES: dict[str, sp.Basic] = {}
+
+
+def _piece(tex: str) -> str:
+    """Parse a fraction's numerator or denominator on its own and stand in for it with a placeholder.
+
+    antlr's prediction time grows fast with the length of the text; a fraction's
+    parts are complete expressions, so parsing them apart gives the same tree
+    at a fraction of the cost, and repeated parts are parsed once.
+    """
+    import hashlib
+
+    raw = _antlr(tex.strip())
+    digest = hashlib.sha1(tex.strip().encode()).digest()[:12]
+    name = "zqp" + "".join("abcdefghijklmnop"[b >> 4] + "abcdefghijklmnop"[b & 15] for b in digest) + "z"
+    _PIECES[name] = raw
+    return "\\%s " % name
 
 
 def _find_end(s: str, i: int, env: str) -> int:
@@ -466,6 +491,8 @@ class _Names:
 def _convert(e, names: _Names):
     """Map a raw parse back to sympy: placeholders to constructs, names to the reference's objects."""
     if isinstance(e, sp.Symbol):
+        if e.name in _PIECES:
+            return _convert(_PIECES[e.name], names)
         name = _decode(e.name)
         return names.symbols.get(name) or _CONSTANTS.get(name) or sp.Symbol(name)
     if isinstance(e, AppliedUndef):
