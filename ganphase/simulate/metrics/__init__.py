@@ -56,13 +56,17 @@ class Evaluator:
       ``classes_covered`` (classes given >= 1/(4C) of the batch), ``mixed_share`` (images with two
       classes above 1e-2); arrays ``pair_counts`` (Appendix F.1) and ``class_hist``.
 
+    The classifier is trained with seed ``classifier_seed`` (not ``seed``, which only picks the
+    reference subset), so runs of different seeds share one classifier; ``classifier_options``
+    overrides fields of its recipe (:class:`.classifier.ClassifierConfig`, e.g. ``epochs``).
+
     Every call returns JSON-able scalars plus ``"arrays"`` (numpy arrays) and ``eval_seconds``.
     """
 
     def __init__(self, dataset_name: str, real_x, real_y=None, device="auto", cache_dir=None, seed: int = 0,
                  n_samples: int = 2000, data_dir=None, k: int = 5, radius: float = 3.0,
                  min_share: float | None = None, tau: float = TAU, classifier_seed: int = 0,
-                 progress: bool = True):
+                 classifier_options: dict | None = None, progress: bool = True):
         if not isinstance(dataset_name, str):
             raise ValueError(f"dataset_name must be a string, got {dataset_name!r}")
         if not (isinstance(n_samples, int) and n_samples >= 2):
@@ -88,7 +92,7 @@ class Evaluator:
             raise ValueError(f"real_x of {dataset_name} must be images (N, C, H, W), got shape {tuple(real_x.shape)}")
         self.classifier, self.classifier_info = get_classifier(dataset_name, cache_dir=cache_dir, data_dir=data_dir,
                                                                device=self.device, seed=classifier_seed,
-                                                               progress=progress)
+                                                               progress=progress, **(classifier_options or {}))
         if real_x.shape[1] != self.classifier.in_channels:
             raise ValueError(f"real_x has {real_x.shape[1]} channels, the {dataset_name} classifier takes "
                              f"{self.classifier.in_channels}")
