@@ -562,10 +562,15 @@ def _parse_one(tex: str, names: _Names):
 # --------------------------------------------------------------------------- the document
 
 def part_label(claim, part_name: str) -> str:
-    """The LaTeX label of a claim's part: ``claim:<id>:<slug of the part name>``."""
+    """The LaTeX label of a claim's part: ``claim:<id>:<slug>``.
+
+    The slug is the part name in lower case, ``'`` spelled ``prime``, every run of
+    characters other than ``a-z0-9.`` replaced by ``-``; a slug that an earlier
+    part of the claim already has gets ``-<position of the part>`` appended.
+    """
     slugs = {}
     for p in claim.parts():
-        slug = re.sub(r"[^a-z0-9.]+", "-", p.name.lower()).strip("-") or "part"
+        slug = re.sub(r"[^a-z0-9.]+", "-", p.name.lower().replace("'", " prime ")).strip("-") or "part"
         slugs[p.name] = slug if slug not in slugs.values() else f"{slug}-{len(slugs) + 1}"
     if part_name not in slugs:
         raise ValueError(f"claim {claim.id} has no part {part_name!r}")
