@@ -145,12 +145,40 @@ def read_idx(path) -> np.ndarray:
     return np.frombuffer(raw, dtype, offset=4 + 4 * ndim).reshape(dims).astype(dtype.newbyteorder("="))
 
 
+def _reconstruct():
+    try:
+        from numpy._core.multiarray import _reconstruct as f
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _reconstruct as f
+    return f
+
+
+def _plain_dtype(*args, **kwargs):
+    dt = np.dtype(*args, **kwargs)
+    if dt.hasobject:
+        raise ValueError("refusing to unpickle an object array: a CIFAR-10 batch holds plain uint8 arrays only")
+    return dt
+
+
 class RestrictedUnpickler(pickle.Unpickler):
-    """Unpickles only plain containers, numbers, strings and bytes: every global is refused."""
+    """Unpickles plain containers, numbers, strings and bytes, plus plain (non-object) numpy arrays.
+
+    The official CIFAR-10 python batches store ``data`` as a pickled numpy array, which needs
+    exactly numpy's ``_reconstruct``, ``ndarray`` and ``dtype`` (object dtypes refused) and, in
+    Python 3 protocol-2 pickles, ``_codecs.encode`` for bytes.  Every other global is refused.
+    """
+
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"): lambda: _reconstruct(),
+               ("numpy._core.multiarray", "_reconstruct"): lambda: _reconstruct(),
+               ("numpy", "ndarray"): lambda: np.ndarray,
+               ("numpy", "dtype"): lambda: _plain_dtype,
+               ("_codecs", "encode"): lambda: __import__("codecs").encode}
 
     def find_class(self, module, name):
+        if (module, name) in self.ALLOWED:
+            return self.ALLOWED[(module, name)]()
         raise ValueError(f"refusing to unpickle {module}.{name}: a CIFAR-10 batch holds only dicts, lists, "
-                         "numbers, strings and bytes, so this file is not a genuine batch")
+                         "numbers, strings, bytes and plain numpy arrays, so this file is not a genuine batch")
 
 
 def read_cifar_batch(path) -> tuple[np.ndarray, np.ndarray]:

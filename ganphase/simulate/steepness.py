@@ -27,7 +27,10 @@ from torch import nn
 
 @contextmanager
 def eval_mode(module: nn.Module):
-    """Temporarily put ``module`` in eval mode (restores the previous mode)."""
+    """Temporarily put ``module`` in eval mode (restores the previous mode); plain callables pass through."""
+    if not isinstance(module, nn.Module):
+        yield module
+        return
     was = module.training
     module.eval()
     try:
