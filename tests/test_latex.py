@@ -101,7 +101,28 @@ CONSTRUCTS = {
     "trig": sp.sin(x)**2 + sp.cos(x) + sp.atan(x) + sp.tanh(x),
     "product-with-parentheses": -x_i * (x + 1) * k_star * (y + 2),
     "equation": sp.Eq(x, sp.exp(sigma)),
+    "inequality": sp.Lt(x, y),
+    "boolean": sp.And(x < 1, sp.Or(y > 2, sp.Not(x > y))),
+    "tuple": sp.Tuple(x, y**2),
+    "odd-names": sp.Symbol("σ", positive=True) * x + sp.Symbol("k*", positive=True) + sp.Symbol("a{b}") * sp.Symbol("pg"),
+    "more-functions": sp.polygamma(0, x) + sp.LambertW(x) + sp.floor(x) + sp.Mod(x, 3),
+    "derivative-at-a-point": sp.Function("f")(x).diff(x).subs(x, 0),
 }
+
+
+class Phi(sp.Function):
+    """A Function subclass defined outside sympy, as a theory module might define the normal CDF."""
+
+    @classmethod
+    def eval(cls, a):
+        if a == 0:
+            return sp.Rational(1, 2)
+
+    def _eval_evalf(self, prec):
+        return ((1 + sp.erf(self.args[0] / sp.sqrt(2))) / 2).evalf(prec)
+
+
+CONSTRUCTS["own-function-class"] = Phi(x) + Phi(y)**2
 
 
 @pytest.mark.parametrize("name", list(CONSTRUCTS))
@@ -153,6 +174,10 @@ def _toy_registry() -> Registry:
                 Part("kernel: with sigma^2", derived=CONSTRUCTS["piecewise"]),
                 Part("matrix", derived=CONSTRUCTS["matrix"], printed=CONSTRUCTS["matrix"])]
 
+    @toy.claim("toy-2", source="nowhere", title="every construct of the dialect", section="2 Constructs")
+    def toy_2():
+        return [Part(name, derived=expr) for name, expr in CONSTRUCTS.items()]
+
     return toy
 
 
@@ -168,7 +193,8 @@ def test_document_states_a_differing_verdict_with_its_counterexample():
     labels = [part_label(claim, p.name) for p in claim.parts()]
     assert len(set(labels)) == 3, labels  # two part names with the same slug get distinct labels
     found = formulas_in(doc)
-    assert set(found) == set(labels) | {labels[0] + ":printed"}  # the matrix prints identically: shown once
+    assert {f for f in found if f.startswith("claim:toy-1:")} == set(labels) | {labels[0] + ":printed"}
+    assert labels[2] + ":printed" not in found  # the matrix prints identically: shown once
     assert r"\emph{agrees (symbolic)}" in doc
 
 

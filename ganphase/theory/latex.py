@@ -39,15 +39,23 @@ _HEADS = {"gamma": r"\Gamma", "Max": r"\max", "Min": r"\min"}
 _SEP = "\x00"  # placeholder multiplication sign, resolved in FormulaPrinter.doprint
 
 
+_GREEK_CHARS = dict(zip("αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ",
+                        "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma "
+                        "tau upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega".split()))
+_NAME_SAFE = re.compile(r"[A-Za-z0-9 .,:;*'+!?()/-]")
+
+
 def _word(w: str) -> str:
     """LaTeX for one piece of a symbol name: digits, a letter, a Greek letter or upright text."""
-    if w.isdigit() or (len(w) == 1 and w.isalpha()):
+    w = _GREEK_CHARS.get(w, w)
+    if (w.isdigit() or len(w) == 1) and w.isascii() and w.isalnum():
         return w
     if w in _GREEK or w == "lamda":
         return "\\" + ("lambda" if w == "lamda" else w)
     if w == "star":
         return r"\star"
-    return r"\mathrm{%s}" % w
+    # characters TeX or pdflatex would choke on are spelled by their code point
+    return r"\mathrm{%s}" % "".join(c if _NAME_SAFE.fullmatch(c) else "u%04x" % ord(c) for c in w)
 
 
 def _name_tex(name: str) -> str:
@@ -128,6 +136,9 @@ class FormulaPrinter(LatexPrinter):
         top = d if total == 1 else "%s^{%d}" % (d, total)
         bottom = " ".join("%s {%s}" % (d, self._print(v)) + ("" if n == 1 else "^{%d}" % int(n)) for v, n in counts)
         return r"\frac{%s}{%s} \left(%s\right)" % (top, bottom, self._print(expr.expr))
+
+    def _print_Tuple(self, expr):
+        return r"\left(%s\right)" % ", ".join(self._print(a) for a in expr.args)
 
     def _print_Subs(self, expr):
         body, old, new = expr.args
@@ -477,6 +488,9 @@ class _Names:
         for f in sorted({a.func for a in like.atoms(AppliedUndef)}, key=str):
             parsed = _antlr(formula(f(sp.Symbol("x"))))
             self._add(self.functions, _decode(parsed.func.__name__), f)
+        for f in sorted({a.func for a in like.atoms(sp.Function) if not isinstance(a, AppliedUndef)}, key=str):
+            if getattr(sp, f.__name__, None) is not f:  # a Function subclass defined outside sympy
+                self._add(self.functions, f.__name__, f)
         for key, constant in _CONSTANTS.items():
             if key in self.symbols and like.has(constant):
                 raise ValueError(f"the symbol {self.symbols[key]} and the constant {constant} print alike")
@@ -552,8 +566,15 @@ def parse_formula(tex: str, like=None):
 def _parse_one(tex: str, names: _Names):
     from sympy.parsing.latex import LaTeXParsingError
 
+    tex = tex.strip()
+    if tex.startswith(r"\left(") and _left_right(tex, 0)[2] == len(tex):
+        items = _split_top(_left_right(tex, 0)[0], ",")
+        if len(items) > 1:
+            return sp.Tuple(*[_parse_one(item, names) for item in items])
     try:
-        raw = _antlr(tex.strip())
+        if any(len(_split_top(tex, op)) > 1 for op in (r"\wedge", r"\vee")) or tex.startswith(r"\neg"):
+            tex = _condition(tex)
+        raw = _antlr(tex)
     except (LaTeXParsingError, ValueError, TypeError) as exc:
         raise ValueError(f"cannot parse {tex[:120]!r}: {' '.join(str(exc).split())[:200]}") from None
     return _convert(raw, names)
