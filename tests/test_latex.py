@@ -294,3 +294,10 @@ def test_disk_cache_can_be_switched_off(tmp_path, monkeypatch):
     build = REGISTRY["sec-2.2"].build
     assert _derive_uncached_in_memory(build) == tuple(build())
     assert not any(tmp_path.iterdir())
+
+
+def test_cli_unknown_id_is_one_line_exit_2(tmp_path, capsys):
+    assert main(["latex", "--out", str(tmp_path / "claims.tex"), "--id", "no-such-claim"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "no-such-claim" in err
+    assert not (tmp_path / "claims.tex").exists()

@@ -652,7 +652,8 @@ def _verdict_text(v) -> str:
     if v.verdict == "differs":
         ce = v.counterexample or {}
         where = ", ".join(f"{k} = {val}" for k, val in (ce.get("point") or {}).items())
-        detail = (f" at {where}: printed {ce.get('printed_value')}, derived {ce.get('derived_value')}"
+        entry = f" (entry {ce['entry']})" if ce.get("entry") else ""
+        detail = (f" at {where}: printed{entry} {ce.get('printed_value')}, derived {ce.get('derived_value')}"
                   if where else f" ({ce.get('reason', 'see the claims table')})")
         return _text(f"differs ({v.method}){detail}")
     return _text(f"{v.verdict} ({v.method})")
