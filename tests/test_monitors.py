@@ -130,4 +130,4 @@ def test_mnist_threshold_near_the_printed_1877():
 
 def test_number_of_modes_by_kmeans():
     ds = load_dataset("gmm-2d")
-    assert estimate_n_modes(ds.x[:600], k_max=6) == 4
+    assert estimate_n_modes(ds.x[:400], k_max=5) == 4

@@ -88,6 +88,7 @@ class TrainConfig:
     selection: str = "score"               # returned checkpoint: best "score" before the stop, or "last"
     # evaluation, checkpoints
     eval_every: int = 5
+    evaluator: bool = True                 # call ganphase.simulate.metrics.Evaluator on evaluation epochs
     eval_samples: int = 256
     eval_steepness_samples: int = 64
     checkpoint_every: int = 1
@@ -168,6 +169,8 @@ def _thresholds(cfg: TrainConfig, ds, resize) -> dict:
 
 def _evaluator(cfg, ds, resize, device, run_dir):
     """The metrics package's Evaluator, or (None, reason) while it is not importable."""
+    if not cfg.evaluator:
+        return None, "switched off (evaluator=False)"
     try:
         from ganphase.simulate.metrics import Evaluator
     except ImportError as exc:
@@ -379,6 +382,8 @@ def train(config: TrainConfig) -> dict:
         for p in (metrics_path, monitor_path):
             p.unlink(missing_ok=True)
     write_json(run_dir / "config.json", record)
+    for p in (metrics_path, monitor_path):
+        p.touch()
 
     if start == 1:
         _save(run_dir, 0, G, D, opt_g, opt_d, es, est, eval_est, extra)
