@@ -64,7 +64,7 @@ RECIPES = {
                    batch_size=64),
     "mnist": dict(in_channels=1, side=28, epochs=4),
     "fashion-mnist": dict(in_channels=1, side=28, epochs=10),
-    "cifar10": dict(in_channels=3, side=32, widths=(32, 64, 128), epochs=15, augment=True),
+    "cifar10": dict(in_channels=3, side=32, widths=(32, 64, 128), epochs=8, augment=True),
 }
 
 

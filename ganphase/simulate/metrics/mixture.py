@@ -20,7 +20,8 @@ r = ``radius`` * sigma (default 3 sigma) and C = conv{mu_1, ..., mu_K}:
 
 ``high_quality + mode_mixture + off_support = 1``.  ``mode_tv`` is the total
 variation between the assigned samples' histogram over modes (normalised over
-the high-quality samples) and the uniform 1/K.
+the high-quality samples) and the uniform 1/K; with no high-quality sample it
+is 1 - 1/K, its largest value.
 """
 from __future__ import annotations
 
