@@ -297,98 +297,114 @@ def _condition(s: str) -> str:
     raise ValueError(f"cannot read the condition {s!r}")
 
 
+def _read_fraction(s: str, i: int):
+    r"""``\frac{d^n}{d {x}^n} \left(body\right)`` -> a derivative call; any other fraction -> parts parsed apart."""
+    j = _ws(s, i + len(r"\frac"))
+    if not s.startswith("{", j):
+        return None
+    top, j = _brace(s, j)
+    bottom, j = _brace(s, _ws(s, j))
+    if not _DERIV_TOP.match(top):
+        return r"\frac{%s}{%s}" % (_piece(top), _piece(bottom)), j
+    body, _, j = _left_right(s, _ws(s, j))
+    args, k = [_rewrite(body)], 0
+    while (k := _ws(bottom, k)) < len(bottom):  # "d {x}^{2} d {y}" or with \partial
+        k = _ws(bottom, k + (1 if bottom[k] == "d" else len(r"\partial")))
+        var, k = _brace(bottom, k)
+        order, after = "1", _ws(bottom, k)
+        if bottom.startswith("^", after):
+            order, k = _brace(bottom, _ws(bottom, after + 1))
+        args += [_rewrite(var), order]
+    return _call("zqderiv", args), j
+
+
+def _read_subs(s: str, i: int):
+    r"""``\left. body \right|_{x = a}`` (or ``_{\substack{x = a \\ y = b}}``) -> a Subs call."""
+    body, _, j = _left_right(s, i)
+    j = _ws(s, j)
+    if not s.startswith("_", j):
+        raise ValueError(r"\left. ... \right| needs a subscript naming the substitution")
+    at, j = _brace(s, _ws(s, j + 1))
+    at = at.strip()
+    if at.startswith(r"\substack"):
+        at = _brace(at, _ws(at, len(r"\substack")))[0]
+    args = [_rewrite(body)]
+    for pair in _split_top(at, r"\\"):
+        old, new = _split_top(pair, "=")
+        args += [_rewrite(old), _rewrite(new)]
+    return _call("zqsubs", args), j
+
+
+def _read_abs(s: str, i: int):
+    body, _, j = _left_right(s, i)
+    return _call("zqabs", [_rewrite(body)]), j
+
+
+def _read_integral(s: str, i: int):
+    r"""``\int_{a}^{b} \left(body\right) \, d {x}`` (limits optional) -> an Integral call."""
+    j, limits = _ws(s, i + len(r"\int")), []
+    if s.startswith("_", j):
+        lo, j = _brace(s, _ws(s, j + 1))
+        hi, j = _brace(s, _ws(s, _ws(s, j) + 1))
+        limits = [_rewrite(lo), _rewrite(hi)]
+    body, _, j = _left_right(s, _ws(s, j))
+    j = _ws(s, j)
+    j = _ws(s, j + 2) if s.startswith(r"\,", j) else j
+    if not s.startswith("d", j):
+        raise ValueError(r"an integral needs '\, d {x}' after its body")
+    var, j = _brace(s, _ws(s, j + 1))
+    return _call("zqintegral", [_rewrite(body), _rewrite(var)] + limits), j
+
+
+def _read_sum(s: str, i: int):
+    r"""``\sum_{i = a}^{b} \left(body\right)`` or ``\prod`` -> a Sum or Product call."""
+    name = "zqsum" if s.startswith(r"\sum", i) else "zqprod"
+    j = _ws(s, i + len(r"\sum" if name == "zqsum" else r"\prod"))
+    if not s.startswith("_", j):
+        raise ValueError(r"a sum or product needs _{i = a}^{b}")
+    eq, j = _brace(s, _ws(s, j + 1))
+    hi, j = _brace(s, _ws(s, _ws(s, j) + 1))
+    var, lo = _split_top(eq, "=")
+    body, _, j = _left_right(s, _ws(s, j))
+    return _call(name, [_rewrite(body), _rewrite(var), _rewrite(lo), _rewrite(hi)]), j
+
+
+def _read_cases(s: str, i: int):
+    r"""``\begin{cases} e & \text{if } c \\ ... & \text{otherwise} \end{cases}`` -> a Piecewise call."""
+    end = _find_end(s, i, "cases")
+    args = []
+    for row in _split_top(s[i + len(r"\begin{cases}"):end], r"\\"):
+        value, cond = _split_top(row, "&")
+        cond = cond.strip()
+        if cond.startswith(r"\text{otherwise}"):
+            cond = "True"
+        elif cond.startswith(r"\text{if }"):
+            cond = cond[len(r"\text{if }"):]
+        args += [_rewrite(value), _condition(cond)]
+    return _call("zqpiecewise", args), end + len(r"\end{cases}")
+
+
+def _read_name(s: str, i: int):
+    """``\\mathrm{text}`` or ``\\operatorname{text}`` -> a letters-only command standing for the text."""
+    text, j = _brace(s, s.index("{", i))
+    return _encode(text.strip()), j
+
+
+_READERS = [(re.compile(r"\\frac(?![a-zA-Z])"), _read_fraction), (re.compile(r"\\left\."), _read_subs),
+            (re.compile(r"\\left\|"), _read_abs), (re.compile(r"\\int(?![a-zA-Z])"), _read_integral),
+            (re.compile(r"\\(sum|prod)(?![a-zA-Z])"), _read_sum), (re.compile(r"\\begin\{cases\}"), _read_cases),
+            (re.compile(r"\\(mathrm|operatorname)\{"), _read_name)]
+
+
 def _rewrite(s: str) -> str:
     """Rewrite the dialect's constructs into function calls that the antlr grammar parses."""
     out, i = [], 0
     while i < len(s):
-        if s.startswith(r"\frac", i):
-            j = _ws(s, i + 5)
-            top, j = _brace(s, j)
-            m = _DERIV_TOP.match(top)
-            if m:
-                bottom, j = _brace(s, _ws(s, j))
-                body, _, j = _left_right(s, _ws(s, j))
-                args, k = [_rewrite(body)], 0
-                while (k := _ws(bottom, k)) < len(bottom):
-                    k = _ws(bottom, k + (1 if bottom[k] == "d" else len(r"\partial")))
-                    var, k = _brace(bottom, k)
-                    n, k2 = "1", _ws(bottom, k)
-                    if bottom.startswith("^", k2):
-                        n, k = _brace(bottom, _ws(bottom, k2 + 1))
-                    args += [_rewrite(var), n]
-                out.append(_call("zqderiv", args))
-                i = j
-                continue
-            if s.startswith("{", j0 := _ws(s, i + 5)):
-                top, j = _brace(s, j0)
-                bottom, j = _brace(s, _ws(s, j))
-                out.append(r"\frac{%s}{%s}" % (_piece(top), _piece(bottom)))
-                i = j
-                continue
-            out.append(r"\frac")
-            i += 5
-        elif s.startswith(r"\left.", i):
-            body, _, j = _left_right(s, i)
-            j = _ws(s, j)
-            if not s.startswith("_", j):
-                raise ValueError(r"\left. ... \right| needs a subscript naming the substitution")
-            at, j = _brace(s, _ws(s, j + 1))
-            at = at.strip()
-            if at.startswith(r"\substack"):
-                at = _brace(at, _ws(at, len(r"\substack")))[0]
-            args = [_rewrite(body)]
-            for pair in _split_top(at, r"\\"):
-                old, new = _split_top(pair, "=")
-                args += [_rewrite(old), _rewrite(new)]
-            out.append(_call("zqsubs", args))
-            i = j
-        elif s.startswith(r"\left|", i):
-            body, _, j = _left_right(s, i)
-            out.append(_call("zqabs", [_rewrite(body)]))
-            i = j
-        elif re.match(r"\\int(?![a-zA-Z])", s[i:]):
-            j, lims = _ws(s, i + 4), []
-            if s.startswith("_", j):
-                lo, j = _brace(s, _ws(s, j + 1))
-                hi, j = _brace(s, _ws(s, _ws(s, j) + 1))
-                lims = [_rewrite(lo), _rewrite(hi)]
-            body, _, j = _left_right(s, _ws(s, j))
-            j = _ws(s, j)
-            j = _ws(s, j + 2) if s.startswith(r"\,", j) else j
-            if not s.startswith("d", j):
-                raise ValueError(r"an integral needs '\, d {x}' after its body")
-            var, j = _brace(s, _ws(s, j + 1))
-            out.append(_call("zqintegral", [_rewrite(body), _rewrite(var)] + lims))
-            i = j
-        elif re.match(r"\\(sum|prod)(?![a-zA-Z])", s[i:]):
-            name = "zqsum" if s.startswith(r"\sum", i) else "zqprod"
-            j = _ws(s, i + (4 if name == "zqsum" else 5))
-            if not s.startswith("_", j):
-                raise ValueError(r"a sum or product needs _{i = a}^{b}")
-            eq, j = _brace(s, _ws(s, j + 1))
-            hi, j = _brace(s, _ws(s, _ws(s, j) + 1))
-            var, lo = _split_top(eq, "=")
-            body, _, j = _left_right(s, _ws(s, j))
-            out.append(_call(name, [_rewrite(body), _rewrite(var), _rewrite(lo), _rewrite(hi)]))
-            i = j
-        elif s.startswith(r"\begin{cases}", i):
-            end = _find_end(s, i, "cases")
-            args = []
-            for row in _split_top(s[i + len(r"\begin{cases}"):end], r"\\"):
-                value, cond = _split_top(row, "&")
-                cond = cond.strip()
-                if cond.startswith(r"\text{otherwise}"):
-                    cond = "True"
-                elif cond.startswith(r"\text{if }"):
-                    cond = cond[len(r"\text{if }"):]
-                args += [_rewrite(value), _condition(cond)]
-            out.append(_call("zqpiecewise", args))
-            i = end + len(r"\end{cases}")
-        elif re.match(r"\\(mathrm|operatorname)\{", s[i:]):
-            text, j = _brace(s, s.index("{", i))
-            out.append(_encode(text.strip()))
-            i = j
-        elif s[i] == "\\":
+        done = next((r for pattern, reader in _READERS if pattern.match(s, i) and (r := reader(s, i))), None)
+        if done:
+            text, i = done
+            out.append(text)
+        elif s[i] == "\\":  # any other command is copied whole
             m = _CMD.match(s, i)
             j = m.end() if m else i + 2
             out.append(s[i:j])
