@@ -161,3 +161,14 @@ def test_ode_command_writes_files(tmp_path, capsys):
     assert summary["simulation"]["rhs_vs_measured"]["derived"]["max_rel_error"] < 1e-2
     assert summary["simulation"]["rhs_vs_measured"]["printed-proof"]["max_rel_error"] > 1e-2
     assert (out / "pushforward.npz").exists()
+
+
+def test_ode_command_resume_continues_from_the_checkpoint(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["ode", "--mu", "1.5", "--sigma", "1", "--t-end", "0.02", "--dt", "5e-4", "--grid", "101",
+            "--out", str(out), "--compare-simulation", "--quiet", "--checkpoint-every", "10"]
+    assert main(argv) == 0
+    first = json.loads((out / "summary.json").read_text())["simulation"]["final_slope"]
+    assert (out / "pushforward.ckpt.npz").exists()
+    assert main(argv + ["--resume"]) == 0      # the checkpoint is complete: nothing left to do
+    assert json.loads((out / "summary.json").read_text())["simulation"]["final_slope"] == first

@@ -142,3 +142,26 @@ def test_record_round_trip(tmp_path):
     back = FlowRecord.load(tmp_path)
     assert np.array_equal(back.slope, record.slope) and back.snapshots.shape == (3, 101)
     assert back.params["mu"] == 1.0 and back.params["dt"] == 1e-3
+
+
+def test_checkpointed_run_resumes_to_the_same_numbers(tmp_path):
+    make = lambda: PushforwardFlow(ode.symmetric_mixture(2.0, 1.0), lambda v: v, latent_grid(101, 6.0))  # noqa: E731
+    full = run_flow(make(), 1e-3, 40, snapshots=3)
+    ckpt = tmp_path / "flow.ckpt.npz"
+    interrupted = make()
+    original_step = interrupted.step
+
+    def failing_step(dt, calls=[0]):
+        calls[0] += 1
+        if calls[0] > 25:
+            raise KeyboardInterrupt
+        original_step(dt)
+
+    interrupted.step = failing_step
+    with pytest.raises(KeyboardInterrupt):
+        run_flow(interrupted, 1e-3, 40, snapshots=3, checkpoint=ckpt, checkpoint_every=10)
+    resumed = run_flow(make(), 1e-3, 40, snapshots=3, checkpoint=ckpt, checkpoint_every=10)
+    assert np.array_equal(resumed.slope, full.slope) and np.array_equal(resumed.t, full.t)
+    assert np.array_equal(resumed.snapshots, full.snapshots)
+    with pytest.raises(ValueError, match="different run"):
+        run_flow(make(), 2e-3, 40, checkpoint=ckpt)

@@ -30,6 +30,10 @@ def add_arguments(p):
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--compare-simulation", action="store_true",
                    help="also run the push-forward flow and compare it with the ODE")
+    p.add_argument("--checkpoint-every", type=int, default=1000,
+                   help="write DIR/pushforward.ckpt.npz every this many steps (default 1000)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the simulation from DIR/pushforward.ckpt.npz instead of starting over")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -40,6 +44,8 @@ def _validate(args) -> int:
             raise ValueError(f"--{name.replace('_', '-')} must be a positive number, got {value}")
     if args.stretch < 0 or not np.isfinite(args.stretch):
         raise ValueError(f"--stretch must be >= 0, got {args.stretch}")
+    if args.checkpoint_every < 1:
+        raise ValueError(f"--checkpoint-every must be a positive integer, got {args.checkpoint_every}")
     if args.grid < 9 or args.grid % 2 == 0:
         raise ValueError(f"--grid must be an odd number >= 9 (z = 0 is a node), got {args.grid}")
     steps = int(round(args.t_end / args.dt))
@@ -74,7 +80,12 @@ def run(args) -> int:
     if args.compare_simulation:
         z = latent_grid(args.grid, args.half_width, args.stretch)
         flow = PushforwardFlow(ode.symmetric_mixture(args.mu, args.sigma), lambda v: args.g0 * v, z)
-        record = run_flow(flow, args.dt, steps, progress=not args.quiet,
+        checkpoint = out / "pushforward.ckpt.npz"
+        if checkpoint.exists() and not args.resume:
+            checkpoint.unlink()
+        out.mkdir(parents=True, exist_ok=True)
+        record = run_flow(flow, args.dt, steps, progress=not args.quiet, checkpoint=checkpoint,
+                          checkpoint_every=args.checkpoint_every,
                           params={"mu": args.mu, "sigma": args.sigma, "g0": args.g0, "grid": args.grid,
                                   "half_width": args.half_width, "stretch": args.stretch})
         record.save(out)

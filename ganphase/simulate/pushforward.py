@@ -282,11 +282,15 @@ class FlowRecord:
 
 
 def run_flow(flow: PushforwardFlow, dt: float, steps: int, *, snapshots: int = 11,
-             progress: bool = False, params: dict | None = None) -> FlowRecord:
+             progress: bool = False, params: dict | None = None,
+             checkpoint=None, checkpoint_every: int = 1000) -> FlowRecord:
     """Take ``steps`` steps of size ``dt``, recording g'(0), g'''(0), g(0) after each.
 
     ``snapshots`` copies of g (evenly spaced in steps, first and last included)
-    are kept for plots.
+    are kept for plots.  With ``checkpoint`` (a file name), the state and the
+    records so far are written there atomically every ``checkpoint_every``
+    steps, and a run started with an existing checkpoint of the same grid and
+    dt continues from it.
     """
     if not (isinstance(steps, (int, np.integer)) and steps >= 1):
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
@@ -294,26 +298,53 @@ def run_flow(flow: PushforwardFlow, dt: float, steps: int, *, snapshots: int = 1
         raise ValueError(f"dt must be a positive finite number, got {dt}")
     if snapshots < 2:
         raise ValueError(f"snapshots must be at least 2 (first and last), got {snapshots}")
+    if not (isinstance(checkpoint_every, (int, np.integer)) and checkpoint_every >= 1):
+        raise ValueError(f"checkpoint_every must be a positive integer, got {checkpoint_every!r}")
     keep = set(np.linspace(0, steps, snapshots).round().astype(int).tolist())
-    t, slope, third, offset, snap_t, snaps = [], [], [], [], [], []
+    rows = {"t": [], "slope": [], "third": [], "offset": [], "snapshot_t": [], "snapshots": []}
+    if checkpoint is not None and Path(checkpoint).exists():
+        rows = _resume(flow, checkpoint, dt, steps)
 
     def record():
         a, c = flow.slope_and_third()
-        t.append(flow.state.t)
-        slope.append(a)
-        third.append(c)
-        offset.append(flow.state.g[flow.center])
+        for key, value in (("t", flow.state.t), ("slope", a), ("third", c), ("offset", flow.state.g[flow.center])):
+            rows[key].append(value)
         if flow.state.step in keep:
-            snap_t.append(flow.state.t)
-            snaps.append(flow.state.g.copy())
+            rows["snapshot_t"].append(flow.state.t)
+            rows["snapshots"].append(flow.state.g.copy())
 
-    record()
-    iterator = range(steps)
+    if not rows["t"]:
+        record()
+    iterator = range(flow.state.step, steps)
     if progress:
         from tqdm import tqdm
-        iterator = tqdm(iterator, desc="push-forward flow", unit="step")
+        iterator = tqdm(iterator, desc="push-forward flow", unit="step", initial=flow.state.step, total=steps)
     for _ in iterator:
         flow.step(dt)
         record()
-    return FlowRecord(np.array(t), np.array(slope), np.array(third), np.array(offset),
-                      np.array(snap_t), np.array(snaps), flow.state.z.copy(), dict(params or {}, dt=dt))
+        if checkpoint is not None and (flow.state.step % checkpoint_every == 0 or flow.state.step == steps):
+            _save_checkpoint(checkpoint, flow, dt, steps, rows)
+    return FlowRecord(np.array(rows["t"]), np.array(rows["slope"]), np.array(rows["third"]),
+                      np.array(rows["offset"]), np.array(rows["snapshot_t"]), np.array(rows["snapshots"]),
+                      flow.state.z.copy(), dict(params or {}, dt=dt))
+
+
+def _save_checkpoint(path, flow: PushforwardFlow, dt: float, steps: int, rows: dict) -> None:
+    import io
+    buf = io.BytesIO()
+    snaps = np.array(rows["snapshots"]) if rows["snapshots"] else np.zeros((0, flow.state.z.size))
+    np.savez(buf, z=flow.state.z, g=flow.state.g, time=flow.state.t, step=flow.state.step, dt=dt, steps=steps,
+             **{k: np.array(v) for k, v in rows.items() if k != "snapshots"}, snapshots=snaps)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _resume(flow: PushforwardFlow, path, dt: float, steps: int) -> dict:
+    with np.load(path, allow_pickle=False) as data:
+        saved = {k: data[k] for k in data.files}
+    if not (np.array_equal(saved["z"], flow.state.z) and float(saved["dt"]) == dt and int(saved["steps"]) == steps):
+        raise ValueError(f"checkpoint {path} belongs to a different run (grid, dt or steps differ); "
+                         "remove it or use another output folder")
+    flow.state = PushforwardState(saved["z"], saved["g"], float(saved["time"]), int(saved["step"]))
+    rows = {k: list(saved[k]) for k in ("t", "slope", "third", "offset", "snapshot_t")}
+    rows["snapshots"] = list(saved["snapshots"])
+    return rows
