@@ -619,12 +619,6 @@ _TEXT_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"$\$$"
 _UNICODE = {"≤": r"\leq", "≥": r"\geq", "≠": r"\neq", "∇": r"\nabla", "∂": r"\partial", "∞": r"\infty",
             "→": r"\to", "×": r"\times", "·": r"\cdot", "±": r"\pm", "√": r"\surd", "∈": r"\in", "≈": r"\approx",
             "−": "-", "∫": r"\int", "∑": r"\sum", "ℝ": r"\mathbb{R}"}
-_GREEK_UNICODE = dict(zip("αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ",
-                          r"\alpha \beta \gamma \delta \epsilon \zeta \eta \theta \iota \kappa \lambda \mu \nu \xi "
-                          r"\pi \rho \sigma \tau \upsilon \phi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi "
-                          r"\Pi \Sigma \Phi \Psi \Omega".split()))
-
-
 def _text(s: str) -> str:
     """Plain text (titles, sources, assumptions) escaped for LaTeX; non-ASCII math characters become macros."""
     import unicodedata
@@ -633,8 +627,8 @@ def _text(s: str) -> str:
     for ch in str(s):
         if ch in _TEXT_ESCAPES:
             out.append(_TEXT_ESCAPES[ch])
-        elif ch in _UNICODE or ch in _GREEK_UNICODE:
-            out.append("$%s$" % (_UNICODE.get(ch) or _GREEK_UNICODE[ch]))
+        elif ch in _UNICODE or ch in _GREEK_CHARS:
+            out.append("$%s$" % (_UNICODE.get(ch) or "\\" + _GREEK_CHARS[ch]))
         elif ord(ch) < 128:
             out.append(ch)
         else:
