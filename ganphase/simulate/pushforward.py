@@ -188,6 +188,9 @@ class PushforwardFlow:
         score_g = -(z + g2 / g1) / g1
         log_pd = np.asarray(self.p_data.log_prob(g), dtype=np.float64)
         score_d = np.asarray(self.p_data.score(g), dtype=np.float64)
+        if log_pd.shape != g.shape or score_d.shape != g.shape:
+            raise ValueError(f"p_data.log_prob / score returned shapes {log_pd.shape} / {score_d.shape} for "
+                             f"{g.shape} points; a 1-D target must return one value per point")
         return expit(log_pg - log_pd) * (score_d - score_g)
 
     def slope_and_third(self, g: np.ndarray | None = None) -> tuple[float, float]:
