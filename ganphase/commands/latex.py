@@ -17,6 +17,6 @@ def run(args) -> int:
 
     for i in args.ids or ():
         REGISTRY[i]  # unknown id -> ValueError -> one line, exit 2
-    path = export(args.out, seed=args.seed, ids=args.ids)
+    path = export(args.out, seed=args.seed, ids=args.ids, progress=True)
     print(f"wrote {path}")
     return 0

@@ -701,12 +701,13 @@ def _claim_lines(claim, seed: int | None) -> list[str]:
     return lines
 
 
-def document(seed: int | None = 0, ids=None, registry=None) -> str:
+def document(seed: int | None = 0, ids=None, registry=None, progress: bool = False) -> str:
     """The registry as a standalone LaTeX article (amsmath), grouped by the claims' sections.
 
     Verdicts (printed vs derived) are computed now, at random points drawn from
     ``seed``; ``seed=None`` leaves them out (a quick draft).  ``ids`` restricts
-    the document to those claims; ``registry`` defaults to the package's.
+    the document to those claims; ``registry`` defaults to the package's;
+    ``progress`` shows a progress bar (tqdm, on stderr).
     """
     import ganphase
     from ganphase.theory.claims import REGISTRY
@@ -724,15 +725,23 @@ def document(seed: int | None = 0, ids=None, registry=None) -> str:
              "differently, the printed form is shown first with the verdict of the comparison, computed when this "
              "document was written" + (" (here: not computed)." if seed is None else f" (random points, seed {seed})."),
              f"{len(claims)} claims.", ""]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(claims), desc="latex", unit="claim", leave=False)
     for section, members in sections.items():
         lines.append(r"\section*{%s}" % _text(section))
         for c in members:
             lines += _claim_lines(c, seed) + [""]
+            if bar is not None:
+                bar.update()
+    if bar is not None:
+        bar.close()
     lines.append(r"\end{document}")
     return "\n".join(lines) + "\n"
 
 
-def export(path, seed: int | None = 0, ids=None) -> Path:
+def export(path, seed: int | None = 0, ids=None, progress: bool = False) -> Path:
     """Write ``document(seed, ids)`` to ``path`` (a ``.tex`` file) atomically and return the path.
 
     The folder is created if missing; a path that is a folder, or whose folder
@@ -756,7 +765,7 @@ def export(path, seed: int | None = 0, ids=None) -> Path:
         raise ValueError(f"cannot create the folder {str(path.parent)!r}: {exc.strerror or exc}") from None
     if not os.access(path.parent, os.W_OK):
         raise ValueError(f"cannot write into the folder {str(path.parent)!r}: permission denied")
-    text = document(seed, ids)
+    text = document(seed, ids, progress=progress)
     try:
         return atomic_write_bytes(path, text.encode())
     except OSError as exc:
