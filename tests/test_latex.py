@@ -10,7 +10,7 @@ import sympy as sp
 from ganphase.cli import main
 from ganphase.theory import REGISTRY, Part, compare
 from ganphase.theory.claims import Registry
-from ganphase.theory.latex import document, formula, parse_formula, part_label
+from ganphase.theory.latex import _text, document, formula, parse_formula, part_label
 
 CLAIMS = list(REGISTRY)
 BLOCK = re.compile(r"\\label\{(?P<label>[^}]*)\}.*?\n%<(?P<kind>derived|printed)>\n(?P<tex>.*?)\n%</(?P=kind)>",
@@ -67,7 +67,7 @@ def test_document_lists_every_claim_under_its_section(draft):
     for claim in CLAIMS:
         assert r"\texttt{%s}" % claim.id in draft
         section = draft.rfind(r"\section*{", 0, draft.index(r"\subsection*{\texttt{%s}" % claim.id))
-        assert draft[section:].startswith(r"\section*{" + claim.section.replace("_", r"\_"))
+        assert draft[section:].startswith(r"\section*{%s}" % _text(claim.section))
     assert draft.count(r"\begin{equation}") == draft.count(r"\end{equation}")
 
 
