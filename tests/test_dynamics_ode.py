@@ -172,3 +172,12 @@ def test_ode_command_resume_continues_from_the_checkpoint(tmp_path, capsys):
     assert (out / "pushforward.ckpt.npz").exists()
     assert main(argv + ["--resume"]) == 0      # the checkpoint is complete: nothing left to do
     assert json.loads((out / "summary.json").read_text())["simulation"]["final_slope"] == first
+
+
+def test_growth_rates_first_step_is_the_exact_rate_and_g3_slows_growth():
+    row = ode.growth_rates(3.0, 1.0, 1.0, efolds=(0.05, 0.2), spacing=1 / 16)
+    assert row["initial_rate_simulated"] == pytest.approx(row["initial_rate_exact"], rel=1e-4)
+    assert row["paper_rate"] == 8.0 and row["initial_rate_exact"] > row["paper_rate"]
+    assert all(s < o for s, o in zip(row["simulated_rate"], row["ode_zero_closure_rate"]))
+    table = ode.growth_table_markdown([row, {**row, "unresolved": "unstable"}])
+    assert table.count("\n") == 4 and "not resolved: unstable" in table
