@@ -83,3 +83,31 @@ def test_bad_input_raises(digits):
         ev(torch.zeros(4, 3, 8, 8))
     with pytest.raises(ValueError):
         Evaluator("imagenet", torch.zeros(4, 3, 8, 8))
+
+
+def test_direct_npz_reader_agrees_with_load_dataset():
+    from conftest import need_data_file
+
+    from ganphase.simulate.metrics.classifier import _load, _load_npz
+
+    path = need_data_file("mnist.npz")
+    x, y = _load("mnist", "train", path.parent, 1000)
+    xn, yn = _load_npz("mnist", "train", path.parent, 1000)
+    assert torch.allclose(x, xn, atol=1e-6) and torch.equal(y, yn)
+
+
+@pytest.mark.slow
+def test_mnist_classifier_on_a_small_subset(tmp_path):
+    from conftest import need_data_file
+
+    path = need_data_file("mnist.npz")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        model, info = get_classifier("mnist", cache_dir=tmp_path, data_dir=path.parent, device="cpu",
+                                     progress=False, epochs=2, train_subset=1000, batch_size=64,
+                                     test_subset=2000)
+    finally:
+        torch.set_num_threads(threads)
+    assert info["n_train"] == 1000 and info["n_test"] == 2000
+    assert info["test_accuracy"] > 0.8                        # 1000 images, 2 epochs: far above chance (0.1)

@@ -250,11 +250,12 @@ def load_cached(name: str, cfg: ClassifierConfig, folders, device="cpu"):
 
 
 def get_classifier(name: str, cache_dir=None, data_dir=None, device="cpu", seed: int = 0,
-                   progress: bool = True, **overrides):
+                   progress: bool = True, test_subset: int | None = None, **overrides):
     """The cached classifier of ``name`` (trained on its real training split when absent) and its info dict.
 
     The info dict (also the cache's JSON) holds the configuration, ``test_accuracy`` on the
-    full test split, ``train_seconds`` and the device it was trained on.
+    test split (its first ``test_subset`` images when given, ``n_test`` of them), ``train_seconds``
+    and the device it was trained on.
     """
     cfg = recipe(name, seed=seed, **overrides)
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
@@ -265,7 +266,7 @@ def get_classifier(name: str, cache_dir=None, data_dir=None, device="cpu", seed:
     t0 = time.perf_counter()
     model = train_classifier(cfg, x, y, device=device, progress=progress)
     seconds = time.perf_counter() - t0
-    xt, yt = _load(name, "test", data_dir)
+    xt, yt = _load(name, "test", data_dir, test_subset)
     info = {"dataset": name, "config": asdict(cfg), "key": cfg.key(), "test_accuracy": accuracy(model, xt, yt),
             "n_test": len(xt), "n_train": len(x), "train_seconds": round(seconds, 2),
             "device": str(resolve_device(device)), "torch": torch.__version__, "threads": torch.get_num_threads()}
