@@ -1,0 +1,210 @@
+"""Numerical evidence for Theorems C.2, 3.1 and 3.2 (measure-preserving maps and their steepness).
+
+* ``thm-c.2``: Psi^{-1} o h o Phi pushes N(0, 1) to p_data for h = identity,
+  1 - u, the doubling map and the tent map (Kolmogorov-Smirnov against the
+  mixture CDF on samples), and Psi(g(z)) = Phi(z) holds on a grid.
+* ``thm-3.1``: the maximum steepness of Psi^{-1} o Phi (grid + scipy refinement)
+  against the printed bound, over random separated mixtures; and the proof's
+  point c_i = g^{-1}(m_i) against the sharper bound the proof gives.
+* ``thm-3.2``: for grid mixtures and the truncated prior N_r(0, I_n), the map
+  g = (product OT map) o (radial map) at the proof's point z_0 = g^{-1}(lambda xbar):
+  S_g(z_0) against M, and |det J_g(z_0)| = p_z(z_0) / p_data(g(z_0)).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+from scipy import optimize, special, stats
+
+from ganphase.theory import steepness as theory
+from ganphase.theory.claims import REGISTRY, Evidence
+from ganphase.theory.symbols import n as n_sym, sigma as sigma_sym
+
+try:
+    from ganphase.simulate.maps import OptimalTransportMap1D, TruncatedPriorMap, grid_mixture
+    from ganphase.simulate.mixtures import GaussianMixture
+    MISSING = None
+except ModuleNotFoundError as exc:   # ganphase.simulate.mixtures is written alongside this module
+    if exc.name != "ganphase.simulate.mixtures":
+        raise
+    MISSING = Evidence("none", "needs ganphase.simulate.mixtures (GaussianMixture), which is not installed yet")
+
+KS_LEVEL = 1e-4   # a push-forward is rejected when the KS p-value falls below this
+
+
+# ----------------------------------------------------------------------------- random inputs
+def separated_centres(rng: np.random.Generator, n_modes: int, sigma: float, min_gap: float = 6.0,
+                      mean_extra: float = 2.0) -> np.ndarray:
+    """Sorted 1-D centres with gaps min_gap * sigma + Exp(mean_extra * sigma) (separation Delta = 6 sigma)."""
+    gaps = sigma * (min_gap + rng.exponential(mean_extra, size=n_modes - 1))
+    centres = np.concatenate([[0.0], np.cumsum(gaps)])
+    return centres - centres.mean() + rng.uniform(-sigma, sigma)
+
+
+def random_mixture_1d(rng: np.random.Generator) -> GaussianMixture:
+    """A general 1-D mixture (unequal weights and widths), for the measure-preserving checks."""
+    k = int(rng.integers(1, 5))
+    weights = rng.dirichlet(np.ones(k))
+    return GaussianMixture(rng.uniform(-6, 6, size=(k, 1)), rng.uniform(0.3, 2.0, size=k), weights)
+
+
+# ----------------------------------------------------------------------------- Theorem C.2
+H_MAPS = {
+    "identity": lambda u: u,
+    "reflection": lambda u: 1 - u,
+    "doubling": lambda u: np.mod(2 * u, 1.0),
+    "tent": lambda u: 1 - np.abs(2 * u - 1),
+}
+
+
+def composed_map(ot: OptimalTransportMap1D, h, z: np.ndarray) -> np.ndarray:
+    """Psi^{-1}(h(Phi(z))) = g_OT(Phi^{-1}(h(Phi(z))))."""
+    u = np.clip(h(special.ndtr(z)), 1e-300, 1 - 1e-16)
+    return ot(special.ndtri(u))
+
+
+@REGISTRY.evidence("thm-c.2")
+def measure_preserving_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
+    if MISSING:
+        return MISSING
+    trials, m = (6, 4000) if thorough else (3, 2000)
+    worst = (1.0, None)
+    identity_err = 0.0
+    for _ in range(trials):
+        mix = random_mixture_1d(rng)
+        ot = OptimalTransportMap1D(mix)
+        z = rng.standard_normal(m)
+        for name, h in H_MAPS.items():
+            p = stats.kstest(composed_map(ot, h, z), lambda t: np.asarray(mix.cdf(t), float)).pvalue
+            if p < worst[0]:
+                worst = (p, {"h": name, "means": np.ravel(mix.means).tolist(), "sigmas": np.ravel(mix.sigmas).tolist(),
+                             "weights": np.ravel(mix.weights).tolist(), "samples": m, "ks_pvalue": float(p)})
+        grid = np.linspace(-6, 0, 61)
+        identity_err = max(identity_err, float(np.max(np.abs(np.asarray(mix.cdf(ot(grid))) / special.ndtr(grid) - 1))))
+    detail = (f"{trials} random mixtures x {len(H_MAPS)} maps h: smallest KS p-value {worst[0]:.3g} "
+              f"(level {KS_LEVEL}); max relative error of Psi(g(z)) = Phi(z) on [-6, 0]: {identity_err:.2e}")
+    if worst[0] < KS_LEVEL or identity_err > 1e-8:
+        return Evidence("failed", detail, counterexample=worst[1] or {"identity_error": identity_err})
+    return Evidence("passed", detail)
+
+
+# ----------------------------------------------------------------------------- Theorem 3.1
+@lru_cache(maxsize=1)
+def _bound_1d():
+    return sp.lambdify((theory.x_lo, theory.x_hi, sigma_sym, theory.q), theory.printed_bound_1d(), modules="numpy")
+
+
+@lru_cache(maxsize=1)
+def _sharp_bound_1d():
+    return sp.lambdify((theory.x_lo, theory.x_hi, sigma_sym, theory.q),
+                       REGISTRY["thm-3.1"].derived("sharp_bound"), modules="numpy")
+
+
+def printed_bound_3_1(centres: np.ndarray, sigma: float) -> float:
+    """min_i sigma exp((x_{i+1} - x_i)^2/(8 sigma^2)) exp(-q^2), q = Phi^{-1}(1 - 1/N) (Theorem 3.1)."""
+    centres = np.sort(np.asarray(centres, float))
+    q = special.ndtri(1 - 1 / len(centres))
+    return float(np.min(_bound_1d()(centres[:-1], centres[1:], sigma, q)))
+
+
+def check_theorem_3_1(centres: np.ndarray, sigma: float) -> dict:
+    """Max steepness of Psi^{-1} o Phi against the printed bound, and the proof's points against the sharp bound."""
+    centres = np.sort(np.asarray(centres, float))
+    mix = GaussianMixture.assumption_2_1(centres.reshape(-1, 1), sigma)
+    ot = OptimalTransportMap1D(mix)
+    z_star, s_max = ot.max_steepness(z_max=8.0)
+    mids = (centres[:-1] + centres[1:]) / 2
+    at_mid = np.exp(ot.log_slope_at_image(mids))   # g'(c_i), evaluated at x = m_i where it is well conditioned
+    sharp = _sharp_bound_1d()(centres[:-1], centres[1:], sigma, np.abs(ot.inverse(mids)))
+    return {"centres": centres.tolist(), "sigma": float(sigma), "max_steepness": s_max, "argmax_z": z_star,
+            "printed_bound": printed_bound_3_1(centres, sigma),
+            "midpoint_slope_over_sharp_bound": float(np.min(at_mid / sharp))}
+
+
+@REGISTRY.evidence("thm-3.1")
+def steepness_1d_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
+    if MISSING:
+        return MISSING
+    trials = 12 if thorough else 5
+    ratios, mids = [], []
+    for _ in range(trials):
+        sigma = float(rng.uniform(0.3, 2.0))
+        check = check_theorem_3_1(separated_centres(rng, int(rng.integers(2, 6)), sigma), sigma)
+        ratios.append(check["max_steepness"] / check["printed_bound"])
+        mids.append(check["midpoint_slope_over_sharp_bound"])
+        if ratios[-1] < 1 - 1e-9 or mids[-1] < 1 - 1e-9:
+            return Evidence("failed", f"steepness below the bound: ratio {ratios[-1]:.6g}, proof point {mids[-1]:.6g}",
+                            counterexample=check)
+    return Evidence("passed", f"{trials} random mixtures (N = 2..5, gaps >= 6 sigma): max steepness / printed bound "
+                              f"in [{min(ratios):.3g}, {max(ratios):.3g}]; g'(c_i) / (sharp bound at m_i) >= "
+                              f"{min(mids):.3g}")
+
+
+# ----------------------------------------------------------------------------- Theorem 3.2
+@lru_cache(maxsize=1)
+def _bound_nd():
+    return sp.lambdify((theory.r_ball, sigma_sym, theory.D, n_sym), theory.printed_bound_nd(), modules="numpy")
+
+
+def best_lambda(centres: np.ndarray) -> tuple[float, float]:
+    """(lambda, D): the lambda in [0, 2] maximising D(lambda) = min_i ||lambda xbar - x_i||_2 (Theorem 3.2)."""
+    centres = np.asarray(centres, float)
+    xbar = centres.mean(axis=0)
+    dist = lambda lam: float(np.min(np.linalg.norm(lam * xbar - centres, axis=1)))
+    lams = np.linspace(0, 2, 2001)
+    vals = np.array([dist(t) for t in lams])
+    j = int(np.argmax(vals))
+    res = optimize.minimize_scalar(lambda t: -dist(t), bounds=(lams[max(j - 1, 0)], lams[min(j + 1, 2000)]),
+                                   method="bounded", options={"xatol": 1e-12})
+    return (float(res.x), -float(res.fun)) if -res.fun >= vals[j] else (float(lams[j]), float(vals[j]))
+
+
+def printed_bound_3_2(centres: np.ndarray, sigma: float, radius: float) -> tuple[float, float, float]:
+    """(M, lambda, D) of Theorem 3.2 for the given centres."""
+    lam, dist = best_lambda(centres)
+    return float(_bound_nd()(radius, sigma, dist, np.asarray(centres).shape[1])), lam, dist
+
+
+def check_theorem_3_2(axes, sigma: float, radius: float) -> dict:
+    """S_g and |det J_g| at z_0 = g^{-1}(lambda xbar) for g = product OT map o radial map, against M."""
+    factors, centres = grid_mixture(axes, sigma)
+    gmap = TruncatedPriorMap(factors, radius)
+    M, lam, dist = printed_bound_3_2(centres, sigma, radius)
+    y = (lam * centres.mean(axis=0))[None]
+    z0 = gmap.inverse(y)
+    jac, log_pz = gmap.at_preimage(y)
+    jac = jac[0]
+    log_det = float(np.linalg.slogdet(jac)[1])
+    p_data = GaussianMixture.assumption_2_1(centres, sigma)
+    log_ratio = float(log_pz[0] - np.asarray(p_data.log_prob(y), float).ravel()[0])
+    return {"axes": [list(map(float, a)) for a in axes], "sigma": float(sigma), "radius": float(radius),
+            "lambda": lam, "D": dist, "M": M, "z0": z0[0].tolist(), "r_minus_norm_z0": float(radius - np.linalg.norm(z0)), "steepness_at_z0": float(np.linalg.norm(jac, 2)),
+            "log_det_J": log_det, "log_pz_over_pdata": log_ratio}
+
+
+def random_axes(rng: np.random.Generator, dim: int, sigma: float) -> list[np.ndarray]:
+    return [separated_centres(rng, int(rng.integers(2, 4)), sigma, min_gap=2.0) + rng.uniform(-2, 2)
+            for _ in range(dim)]
+
+
+@REGISTRY.evidence("thm-3.2")
+def steepness_nd_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
+    if MISSING:
+        return MISSING
+    trials = 9 if thorough else 4
+    ratios, det_err = [], 0.0
+    for t in range(trials):
+        dim, sigma, radius = 1 + t % 3, float(rng.uniform(0.4, 1.5)), float(rng.uniform(0.8, 3.0))
+        check = check_theorem_3_2(random_axes(rng, dim, sigma), sigma, radius)
+        ratios.append(check["steepness_at_z0"] / check["M"])
+        det_err = max(det_err, abs(check["log_det_J"] - check["log_pz_over_pdata"]))
+        if ratios[-1] < 1 - 1e-9:
+            return Evidence("failed", f"S_g(z_0) / M = {ratios[-1]:.6g} < 1", counterexample=check)
+        if det_err > 1e-6:
+            return Evidence("failed", f"|det J_g(z_0)| != p_z(z_0)/p_data(g(z_0)): log error {det_err:.3g}",
+                            counterexample=check)
+    return Evidence("passed", f"{trials} grid mixtures (n = 1, 2, 3) with N_r priors: S_g(z_0) / M in "
+                              f"[{min(ratios):.3g}, {max(ratios):.3g}] at z_0 = g^{{-1}}(lambda xbar); "
+                              f"max |log|det J_g| - log(p_z/p_data)| = {det_err:.2e}")
