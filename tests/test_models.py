@@ -1,7 +1,6 @@
 """Generators and discriminators: shapes, logits, the latent-dimension rule and discriminator noise."""
 import pytest
 import torch
-from torch import nn
 
 from ganphase.simulate.models import ModelConfig, build_models, build_optimizers
 

@@ -28,7 +28,6 @@ Names
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import pickle
 from dataclasses import dataclass, field

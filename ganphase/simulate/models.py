@@ -15,7 +15,7 @@ widths, depths and learning rates below are the usual NSGAN / DCGAN values.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn

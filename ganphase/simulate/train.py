@@ -24,7 +24,7 @@ import math
 import re
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +110,10 @@ class TrainConfig:
             v = getattr(self, name)
             if v is not None and not (isinstance(v, int) and v >= 1):
                 raise ValueError(f"{name} must be a positive integer or None, got {v!r}")
+        if self.resize is not None and not (isinstance(self.resize, int) and (self.resize == -1 or self.resize >= 4)):
+            raise ValueError(f"resize must be -1 (the paper's default), None (native size) or a side >= 4, got {self.resize!r}")
+        if self.threads is not None and not (isinstance(self.threads, int) and self.threads >= 1):
+            raise ValueError(f"threads must be a positive integer or None, got {self.threads!r}")
         if self.warmup is not None and not (isinstance(self.warmup, int) and self.warmup >= 0):
             raise ValueError(f"warmup must be a non-negative integer or None, got {self.warmup!r}")
         if not (isinstance(self.seed, int) and self.seed >= 0):
