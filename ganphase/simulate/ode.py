@@ -21,6 +21,7 @@ import numpy as np
 import sympy as sp
 from scipy.integrate import solve_ivp
 
+from ganphase.simulate.mixtures import GaussianMixture
 from ganphase.theory import dynamics as th
 
 RHS_FORMS = ("derived", "printed-main", "printed-proof")
@@ -160,48 +161,7 @@ def third_closure_from(record) -> Callable[[float], float]:
 
 def gaussian_target(means, sigmas, weights):
     """A 1-D Gaussian mixture p_data (``ganphase.simulate.mixtures.GaussianMixture``)."""
-    try:
-        from ganphase.simulate.mixtures import GaussianMixture
-    except ImportError:  # until simulate.mixtures is present: a 1-D stand-in with the same methods
-        return _Mixture1D(means, sigmas, weights)
     return GaussianMixture(means, sigmas, weights)
-
-
-class _Mixture1D:
-    """sum_k w_k N(m_k, s_k^2) in 1-D: log_prob, score, cdf, ppf (log space, scipy)."""
-
-    def __init__(self, means, sigmas, weights):
-        self.means, self.sigmas = np.ravel(means).astype(float), np.ravel(sigmas).astype(float)
-        self.weights = np.ravel(weights).astype(float)
-        if not (self.means.size == self.sigmas.size == self.weights.size and np.all(self.sigmas > 0)
-                and np.all(self.weights > 0) and abs(self.weights.sum() - 1) < 1e-9):
-            raise ValueError("need equally many means, positive sigmas and positive weights summing to 1")
-
-    def _log_components(self, x):
-        x = np.asarray(x, dtype=np.float64)[..., None]
-        u = (x - self.means) / self.sigmas
-        return np.log(self.weights) - 0.5 * u ** 2 - np.log(self.sigmas) - 0.5 * np.log(2 * np.pi), u
-
-    def log_prob(self, x):
-        from scipy.special import logsumexp
-        return logsumexp(self._log_components(x)[0], axis=-1)
-
-    def score(self, x):
-        from scipy.special import softmax
-        logc, u = self._log_components(x)
-        return np.sum(softmax(logc, axis=-1) * (-u / self.sigmas), axis=-1)
-
-    def cdf(self, x):
-        from scipy.special import ndtr
-        x = np.asarray(x, dtype=np.float64)[..., None]
-        return np.sum(self.weights * ndtr((x - self.means) / self.sigmas), axis=-1)
-
-    def ppf(self, q):
-        from scipy.optimize import brentq
-        q = np.asarray(q, dtype=np.float64)
-        lo, hi = self.means.min() - 40 * self.sigmas.max(), self.means.max() + 40 * self.sigmas.max()
-        flat = [brentq(lambda v: self.cdf(v) - p, lo, hi, xtol=1e-14) for p in q.ravel()]
-        return np.reshape(flat, q.shape)
 
 
 def symmetric_mixture(mu: float, sigma: float):
