@@ -62,3 +62,22 @@ def test_bad_inputs(kw):
         GaussianMixture(**kw)
     with pytest.raises(ValueError):
         table2_case(5)
+
+
+def test_ppf_deep_tails_and_single_gaussian_vs_scipy():
+    """The vectorised inverse reaches u = 1e-300 (log-space bisection) and equals scipy's norm.ppf for one component."""
+    mix = GaussianMixture([-8.0, 0.5, 8.0], [1.0, 0.3, 2.0], [0.3, 0.2, 0.5])
+    u = np.logspace(-300, -2, 50)
+    np.testing.assert_allclose(mix.log_cdf(mix.ppf(u)), np.log(u), rtol=0, atol=1e-10)
+    v = np.logspace(-15, -2, 30)
+    np.testing.assert_allclose(mix.log_sf(mix.ppf(1 - v)), np.log1p(-(1 - v)), rtol=0, atol=1e-10)
+    one = GaussianMixture([1.5], [0.7])
+    w = np.linspace(1e-8, 1 - 1e-8, 401)
+    np.testing.assert_allclose(one.ppf(w), stats.norm(1.5, 0.7).ppf(w), rtol=0, atol=1e-12)
+
+
+def test_1d_score_keeps_a_flat_input_flat():
+    mix = GaussianMixture([-1.0, 2.0], 0.5)
+    x = np.linspace(-3, 3, 11)
+    assert mix.score(x).shape == (11,)
+    np.testing.assert_allclose(mix.score(x), mix.score(x[:, None])[:, 0])
