@@ -83,3 +83,14 @@ def save(fig, outdir, caption: Caption) -> list[Path]:
 def data_path(outdir, number: int, name: str = "data") -> Path:
     """Where a figure keeps the arrays it drew (``figNN.<name>.npz``), for tests and redrawing."""
     return Path(outdir) / f"fig{number:02d}.{name}.npz"
+
+
+def save_arrays(outdir, number: int, arrays: dict, name: str = "data") -> Path:
+    """Write the arrays a figure drew to ``data_path(outdir, number, name)`` atomically; return the path."""
+    import numpy as np
+
+    path = data_path(outdir, number, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    return atomic_write_bytes(path, buf.getvalue())
