@@ -1,0 +1,17 @@
+"""Figure 10: Frobenius distances between the class means of CIFAR-10 (Appendix E.3).
+
+Computed as figure 8 (:func:`ganphase.figures.fig08.make_distance_figure`): images resized to
+64 x 64, scaled to [-1, 1], averaged per label; the nearest and the farthest pair of modes marked.
+Without the data file the figure says so instead of drawing.
+"""
+from __future__ import annotations
+
+from ganphase.figures.fig08 import make_distance_figure
+
+TITLE = "Frobenius distances between class means of CIFAR-10 (Appendix E.3)"
+NUMBER = 10
+DATASET = "cifar10"
+
+
+def make(profile: str, outdir) -> list:
+    return make_distance_figure(NUMBER, DATASET, profile, outdir)
