@@ -30,74 +30,79 @@ PROFILES = ("quick", "paper", "test")
 # Settings that name where and how a run executes, not what it computes.
 _NOT_COMPARED = ("out", "resume", "progress", "device", "epochs", "data_dir", "threads")
 
-_MIXTURE_QUICK = dict(max_iterations_per_epoch=40, eval_every=2, eval_samples=512)
-_IMAGE_QUICK = dict(resize=None, width=16, max_iterations_per_epoch=24, eval_every=1, eval_samples=128,
-                    eval_steepness_samples=16, evaluator=False, monitor_batch=8, power_iters=1)
-_IMAGE_TEST = dict(resize=None, width=8, subset=256, max_iterations_per_epoch=3, eval_every=1, eval_samples=32,
-                   eval_steepness_samples=4, evaluator=False, monitor_batch=4, power_iters=1, epochs=2)
-_EARLY = dict(early_stop=True, continue_after_stop=True)
+# quick: the paper's SGD recipe barely leaves the origin in the ~1,600 iterations a quick run affords, so the
+# mixtures and the digits use Adam and smaller networks there (the figure captions say so).
+_MIXTURE_QUICK = dict(optimizer="adam", lr_g=2e-3, lr_d=2e-3, hidden=(64, 64, 64), batch_size=64,
+                      max_iterations_per_epoch=40, eval_every=2, eval_samples=512)
+_MIXTURE_TEST = dict(max_iterations_per_epoch=6, eval_every=1, eval_samples=64, warmup=2, epochs=3)
+_DIGITS_QUICK = dict(data="digits", optimizer="adam", lr_g=1e-3, lr_d=1e-3, epochs=80, eval_every=4,
+                     checkpoint_every=4, keep_last=1000, eval_samples=256)
+_DIGITS_TEST = dict(data="digits", epochs=3, max_iterations_per_epoch=4, eval_every=1, eval_samples=64,
+                    keep_last=1000, warmup=2, evaluator=False)
+_IMAGE_PAPER = dict(eval_every=1, checkpoint_every=1, keep_last=1000)
+_IMAGE_QUICK = dict(subset=2048, epochs=6, resize=None, width=16, max_iterations_per_epoch=24, eval_every=1,
+                    eval_samples=128, eval_steepness_samples=16, evaluator=False, monitor_batch=8, power_iters=1)
+_IMAGE_TEST = dict(subset=256, epochs=2, resize=None, width=8, max_iterations_per_epoch=3, eval_every=1,
+                   eval_samples=32, eval_steepness_samples=4, evaluator=False, monitor_batch=4, power_iters=1)
+_EARLY = dict(early_stop=True, continue_after_stop=True)   # Algorithm 2 records its stop, training goes on
+_NOISE = dict(noise_std=0.1)                               # Appendix G.7: N(0, 0.1^2) before every D layer
 
 RUNS: dict[str, dict[str, dict]] = {
-    # Figures 1 and 5 (3-D mixture): Algorithm 2 records its stop and training goes on past it.
+    # Figures 1 and 5 (3-D mixture, Appendix F.2: k_d = 2, sigma^2 = 0.0125, k_g = -0.5, N_w = 50).
     "gmm-3d": {
         "paper": dict(data="gmm-3d", epochs=1000, eval_every=10, eval_samples=1024, **_EARLY),
         "quick": dict(data="gmm-3d", epochs=40, **_MIXTURE_QUICK, **_EARLY),
-        "test": dict(data="gmm-3d", epochs=3, max_iterations_per_epoch=6, eval_every=1, eval_samples=64,
-                     warmup=2, **_EARLY),
+        "test": dict(data="gmm-3d", **_MIXTURE_TEST, **_EARLY),
     },
     # Figure 11 (Appendix G.1): the 4-mode toy with sigma^2 = 0.0125.
     "gmm-2d": {
         "paper": dict(data="gmm-2d", epochs=200, eval_every=10, eval_samples=1024),
         "quick": dict(data="gmm-2d", epochs=20, **_MIXTURE_QUICK),
-        "test": dict(data="gmm-2d", epochs=2, max_iterations_per_epoch=5, eval_every=1, eval_samples=64),
+        "test": dict(data="gmm-2d", **_MIXTURE_TEST),
     },
     "gmm-2d-noised": {
-        "paper": dict(data="gmm-2d", epochs=200, eval_every=10, eval_samples=1024, noise_std=0.1),
-        "quick": dict(data="gmm-2d", epochs=20, noise_std=0.1, **_MIXTURE_QUICK),
-        "test": dict(data="gmm-2d", epochs=2, max_iterations_per_epoch=5, eval_every=1, eval_samples=64,
-                     noise_std=0.1),
+        "paper": dict(data="gmm-2d", epochs=200, eval_every=10, eval_samples=1024, **_NOISE),
+        "quick": dict(data="gmm-2d", epochs=20, **_MIXTURE_QUICK, **_NOISE),
+        "test": dict(data="gmm-2d", **_MIXTURE_TEST, **_NOISE),
     },
-    # scikit-learn's 8x8 digits: the quick stand-in for MNIST (figures 1, 5, 6, 17-19).
+    # scikit-learn's 8x8 digits: the quick stand-in for MNIST (figures 1, 5, 6, 17-19) and, with its
+    # noised twin, for Fashion-MNIST in figures 7, 20, 21.
     "digits": {
         "paper": dict(data="digits", epochs=150, eval_every=2, **_EARLY),
-        "quick": dict(data="digits", epochs=60, eval_every=3, eval_samples=256, checkpoint_every=3,
-                      keep_last=1000, warmup=50, **_EARLY),
-        "test": dict(data="digits", epochs=3, max_iterations_per_epoch=4, eval_every=1, eval_samples=64,
-                     keep_last=1000, warmup=2, evaluator=False, **_EARLY),
+        "quick": dict(**_DIGITS_QUICK, **_EARLY),
+        "test": dict(**_DIGITS_TEST, **_EARLY),
+    },
+    "digits-noised": {
+        "paper": dict(data="digits", epochs=150, eval_every=2, **_EARLY, **_NOISE),
+        "quick": dict(**_DIGITS_QUICK, **_EARLY, **_NOISE),
+        "test": dict(**_DIGITS_TEST, **_EARLY, **_NOISE),
     },
     # Appendix F.2 (figures 5, 6, 17-19): DCGAN at 64 x 64, Algorithm 2 with F.2's thresholds.
     "mnist": {
-        "paper": dict(data="mnist", epochs=60, eval_every=1, checkpoint_every=1, keep_last=1000, **_EARLY),
-        "quick": dict(data="mnist", subset=2048, epochs=6, **_IMAGE_QUICK, **_EARLY),
+        "paper": dict(data="mnist", epochs=60, **_IMAGE_PAPER, **_EARLY),
+        "quick": dict(data="mnist", **_IMAGE_QUICK, **_EARLY),
         "test": dict(data="mnist", **_IMAGE_TEST, **_EARLY),
     },
     "fashion-mnist": {
-        "paper": dict(data="fashion-mnist", epochs=150, eval_every=1, checkpoint_every=1, keep_last=1000,
-                      **_EARLY),
-        "quick": dict(data="fashion-mnist", subset=2048, epochs=6, **_IMAGE_QUICK, **_EARLY),
+        "paper": dict(data="fashion-mnist", epochs=150, **_IMAGE_PAPER, **_EARLY),
+        "quick": dict(data="fashion-mnist", **_IMAGE_QUICK, **_EARLY),
         "test": dict(data="fashion-mnist", **_IMAGE_TEST, **_EARLY),
     },
+    "fashion-mnist-noised": {
+        "paper": dict(data="fashion-mnist", epochs=150, **_IMAGE_PAPER, **_EARLY, **_NOISE),
+        "quick": dict(data="fashion-mnist", **_IMAGE_QUICK, **_EARLY, **_NOISE),
+        "test": dict(data="fashion-mnist", **_IMAGE_TEST, **_EARLY, **_NOISE),
+    },
     "cifar10": {
-        "paper": dict(data="cifar10", epochs=150, eval_every=1, checkpoint_every=1, keep_last=1000, **_EARLY),
-        "quick": dict(data="cifar10", subset=2048, epochs=6, **_IMAGE_QUICK, **_EARLY),
+        "paper": dict(data="cifar10", epochs=150, **_IMAGE_PAPER, **_EARLY),
+        "quick": dict(data="cifar10", **_IMAGE_QUICK, **_EARLY),
         "test": dict(data="cifar10", **_IMAGE_TEST, **_EARLY),
     },
-    # Appendix G.7 (figures 7, 20, 21): the same generator and seed, the discriminator with and without
-    # N(0, 0.1^2) noise before every layer. The paper trains on Fashion-MNIST; quick uses the 8x8 digits.
-    "noise-free": {
-        "paper": dict(data="fashion-mnist", epochs=100, eval_every=2, eval_samples=1024, evaluator=False),
-        "quick": dict(data="digits", epochs=40, eval_every=4, eval_samples=512, evaluator=False),
-        "test": dict(data="digits", epochs=2, max_iterations_per_epoch=4, eval_every=1, eval_samples=64,
-                     evaluator=False),
-    },
-    "noised": {
-        "paper": dict(data="fashion-mnist", epochs=100, eval_every=2, eval_samples=1024, evaluator=False,
-                      noise_std=0.1),
-        "quick": dict(data="digits", epochs=40, eval_every=4, eval_samples=512, evaluator=False, noise_std=0.1),
-        "test": dict(data="digits", epochs=2, max_iterations_per_epoch=4, eval_every=1, eval_samples=64,
-                     evaluator=False, noise_std=0.1),
-    },
 }
+
+# Appendix G.7 trains the noise-free and the noised GAN on Fashion-MNIST; quick and test use the digits.
+NOISE_PAIRS = {"paper": ("fashion-mnist", "fashion-mnist-noised"), "quick": ("digits", "digits-noised"),
+               "test": ("digits", "digits-noised")}
 
 
 def check_profile(profile: str) -> str:
@@ -203,3 +208,61 @@ def load_eval(folder, epoch: int) -> dict:
         raise ValueError(f"{folder} has no evaluation at epoch {epoch}; it has {eval_epochs(folder)}")
     with np.load(path, allow_pickle=False) as f:
         return {k: f[k] for k in f.files}
+
+
+# ----------------------------------------------------------------------------- reading runs for figures
+def try_run(name: str, profile: str, outdir, **overrides):
+    """(folder, None) for a finished run, or (None, reason) when its data set is absent or training fails."""
+    try:
+        return ensure_run(name, profile, outdir, **overrides), None
+    except (ValueError, OSError) as exc:
+        return None, f"run {name!r} unavailable: {exc}"
+
+
+def series(rows: list[dict], key: str) -> tuple:
+    """(epochs, values) of per-epoch field ``key`` of metrics.jsonl rows (``eval.<k>`` for evaluation scalars)."""
+    import numpy as np
+
+    ep, val = [], []
+    for r in rows:
+        v = r
+        for part in key.split("."):
+            v = v.get(part) if isinstance(v, dict) else None
+        if isinstance(v, (int, float)) and v == v:
+            ep.append(r["epoch"])
+            val.append(float(v))
+    return np.asarray(ep, int), np.asarray(val, float)
+
+
+def samples_at(folder, epoch: int, n: int | None = None):
+    """Generated samples of ``epoch`` on the run's fixed evaluation latents (numpy).
+
+    Evaluation epochs read ``evals/epoch_XXXX.npz``; other epochs with a checkpoint (epoch 0 always has
+    one) run that checkpoint's generator on the same latents.
+    """
+    import numpy as np
+    import torch
+
+    from ganphase.simulate.train import load_generator
+
+    folder = Path(folder)
+    if (folder / "evals" / f"epoch_{epoch:04d}.npz").exists():
+        x = load_eval(folder, epoch)["samples"]
+    else:
+        first = eval_epochs(folder)
+        if not first:
+            raise ValueError(f"{folder} has no evaluation latents (evals/epoch_XXXX.npz)")
+        z = torch.as_tensor(load_eval(folder, first[0])["z"])
+        with torch.no_grad():
+            x = load_generator(folder, epoch, device="cpu")(z).numpy()
+    return np.asarray(x if n is None else x[:n])
+
+
+def nearest(available: list[int], wanted: list[int]) -> list[int]:
+    """For each wanted epoch the closest available one, duplicates dropped, order kept."""
+    out = []
+    for w in wanted:
+        e = min(available, key=lambda a: (abs(a - w), a))
+        if e not in out:
+            out.append(e)
+    return out
