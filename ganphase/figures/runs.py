@@ -266,3 +266,51 @@ def nearest(available: list[int], wanted: list[int]) -> list[int]:
         if e not in out:
             out.append(e)
     return out
+
+
+def image_grid(samples, ncols: int = 8):
+    """(N, C, H, W) images in [-1, 1] tiled into one (rows*H, ncols*W[, 3]) array in [0, 1] for imshow."""
+    import numpy as np
+
+    x = (np.clip(np.asarray(samples, float), -1, 1) + 1) / 2
+    n, c, h, w = x.shape
+    rows = -(-n // ncols)
+    grid = np.ones((c, rows * (h + 1) - 1, ncols * (w + 1) - 1))
+    for i in range(n):
+        r, q = divmod(i, ncols)
+        grid[:, r * (h + 1):r * (h + 1) + h, q * (w + 1):q * (w + 1) + w] = x[i]
+    return grid[0] if c == 1 else grid.transpose(1, 2, 0)
+
+
+def draw_samples(ax, samples, real=None, ncols: int = 4):
+    """Images as a grid; mixture samples as a scatter of their first two coordinates over the real ones."""
+    import numpy as np
+
+    samples = np.asarray(samples)
+    if samples.ndim == 4:
+        ax.imshow(image_grid(samples, ncols), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    else:
+        if real is not None:
+            ax.scatter(real[:, 0], real[:, 1], s=2, c="tab:orange", alpha=0.4, lw=0)
+        ax.scatter(samples[:, 0], samples[:, 1], s=2, c="tab:blue", lw=0)
+        ax.set_xlim(-2, 2)
+        ax.set_ylim(-2, 2)
+        ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def reusable(outdir, number: int, profile: str):
+    """The paths of figure ``number`` already drawn in ``outdir`` for ``profile`` (with its data), else None."""
+    from ganphase.figures.common import data_path, stem
+
+    base = stem(outdir, number)
+    paths = [base.with_suffix(e) for e in (".png", ".pdf", ".json", ".md")]
+    if not all(p.exists() for p in paths) or not data_path(outdir, number).exists():
+        return None
+    try:
+        if json.loads(paths[2].read_text()).get("profile") != profile:
+            return None
+    except (OSError, json.JSONDecodeError):
+        return None
+    return paths
