@@ -13,15 +13,13 @@ This module also holds the machinery of figures 9 and 10.
 """
 from __future__ import annotations
 
-import io
 import json
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ganphase.figures.common import Caption, check_profile, data_path, save, stem
-from ganphase.io import atomic_write_bytes
+from ganphase.figures.common import Caption, check_profile, data_path, save, save_arrays, stem
 from ganphase.simulate.metrics.classifier import default_data_dir
 from ganphase.simulate.monitors import class_mean_distances, k_d_from_distances
 
@@ -62,13 +60,6 @@ def reusable(outdir, number: int, profile: str, settings: dict, with_data: bool 
     same = record.get("profile") == profile and \
         json.dumps(record.get("settings"), sort_keys=True) == json.dumps(_plain(settings), sort_keys=True)
     return paths if same else None
-
-
-def save_arrays(path, **arrays):
-    """Write arrays to an npz file atomically; return its path."""
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return atomic_write_bytes(path, buf.getvalue())
 
 
 def _plain(obj):
@@ -196,8 +187,8 @@ def make_distance_figure(number: int, name: str, profile: str, outdir, fallback:
     (ni, nj), (fi, fj) = _pair(dist, "nearest"), _pair(dist, "farthest")
     title = f"{PRETTY[used]}: distances between class means ({settings['side']}x{settings['side']}, [-1, 1])"
     fig = draw(dist, labels, used, title)
-    dpath = save_arrays(data_path(outdir, number), distances=dist, labels=labels, side=settings["side"],
-                        n_images=info["n_images"])
+    dpath = save_arrays(outdir, number, {"distances": dist, "labels": labels, "side": settings["side"],
+                                         "n_images": info["n_images"]})
     measured = {"k_d_nearest": kd_near, "nearest_pair": f"({labels[ni]}, {labels[nj]})",
                 "k_d_farthest": kd_far, "farthest_pair": f"({labels[fi]}, {labels[fj]})",
                 "n_images": info["n_images"]}
