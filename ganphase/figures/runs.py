@@ -52,7 +52,7 @@ RUNS: dict[str, dict[str, dict]] = {
     "gmm-3d": {
         "paper": dict(data="gmm-3d", epochs=1000, eval_every=10, eval_samples=1024, **_EARLY),
         "quick": dict(data="gmm-3d", epochs=40, **_MIXTURE_QUICK, **_EARLY),
-        "test": dict(data="gmm-3d", **_MIXTURE_TEST, **_EARLY),
+        "test": dict(data="gmm-3d", **_MIXTURE_TEST, **_EARLY, k_g=-0.05),   # a stop within a few steps
     },
     # Figure 11 (Appendix G.1): the 4-mode toy with sigma^2 = 0.0125.
     "gmm-2d": {

@@ -1,0 +1,190 @@
+"""The run cache of the figures (ganphase.figures.runs) and the training-based figures, on tiny 'test' runs.
+
+Checks against independent computations: figure 11's gradient profile and radius by finite
+differences instead of autograd; figure 7's norms by finite differences of log d and its 90th
+percentile by numpy; figure 5's stop line against the run's summary.json.
+"""
+import json
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+import torch
+
+from ganphase.figures import runs
+from ganphase.figures.common import data_path
+from ganphase.io import read_jsonl
+
+
+@pytest.fixture(scope="module")
+def outdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("figures")
+
+
+def _spy(monkeypatch):
+    calls = []
+    real = runs.train
+
+    def spy(cfg):
+        calls.append(cfg.resume)
+        return real(cfg)
+
+    monkeypatch.setattr(runs, "train", spy)
+    return calls
+
+
+def _assert_drawn(paths):
+    png, pdf = (p for p in paths if p.suffix in (".png", ".pdf"))
+    assert png.stat().st_size > 1000 and pdf.stat().st_size > 1000
+    img = mpimg.imread(png)
+    assert img[..., :3].var() > 1e-3, "the PNG is blank"
+
+
+# ----------------------------------------------------------------------------- the cache
+def test_complete_run_is_reused_without_training(outdir, monkeypatch):
+    folder = runs.ensure_run("gmm-2d", "test", outdir, progress=False)
+    stamp = (folder / "summary.json").stat().st_mtime_ns
+    calls = _spy(monkeypatch)
+    assert runs.ensure_run("gmm-2d", "test", outdir, progress=False) == folder
+    assert calls == []
+    assert (folder / "summary.json").stat().st_mtime_ns == stamp
+
+
+def test_interrupted_run_is_resumed_and_matches_an_uninterrupted_one(tmp_path, monkeypatch):
+    full = runs.ensure_run("gmm-3d", "test", tmp_path / "a", progress=False)
+    cut = runs.ensure_run("gmm-3d", "test", tmp_path / "b", progress=False)
+    # simulate a kill after epoch 2: no summary, no checkpoint of epoch 3
+    (cut / "summary.json").unlink()
+    (cut / "checkpoints" / "epoch_0003.pt").unlink()
+    calls = _spy(monkeypatch)
+    assert runs.ensure_run("gmm-3d", "test", tmp_path / "b", progress=False) == cut
+    assert calls == [True]
+    a, b = read_jsonl(full / "metrics.jsonl"), read_jsonl(cut / "metrics.jsonl")
+    assert [r["epoch"] for r in b] == [1, 2, 3]
+    for ra, rb in zip(a, b):
+        assert ra["loss_d"] == pytest.approx(rb["loss_d"], rel=1e-6)
+        assert ra["q_d"] == pytest.approx(rb["q_d"], rel=1e-6)
+
+
+def test_changed_settings_retrain_and_more_epochs_resume(tmp_path, monkeypatch):
+    runs.ensure_run("gmm-2d", "test", tmp_path, progress=False)
+    calls = _spy(monkeypatch)
+    runs.ensure_run("gmm-2d", "test", tmp_path, progress=False, epochs=4)
+    assert calls == [True]
+    assert runs.summary(runs.run_dir("gmm-2d", tmp_path))["epochs_run"] == 4
+    runs.ensure_run("gmm-2d", "test", tmp_path, progress=False, epochs=4, seed=1)
+    assert calls == [True, False]
+    assert runs.config(runs.run_dir("gmm-2d", tmp_path))["train"]["seed"] == 1
+
+
+def test_bad_names_are_value_errors(tmp_path):
+    with pytest.raises(ValueError, match="unknown run"):
+        runs.ensure_run("nope", "quick", tmp_path)
+    with pytest.raises(ValueError, match="profile"):
+        runs.ensure_run("gmm-2d", "fast", tmp_path)
+    with pytest.raises(ValueError, match="unknown TrainConfig"):
+        runs.spec("gmm-2d", "quick", colour=1)
+
+
+def test_absent_data_set_is_reported_not_raised(tmp_path, monkeypatch):
+    monkeypatch.setattr(runs, "_data_dir", lambda: str(tmp_path / "empty"))
+    monkeypatch.delenv("GANPHASE_DATA", raising=False)
+    folder, why = runs.try_run("cifar10", "test", tmp_path)
+    assert folder is None and "not found" in why
+
+
+# ----------------------------------------------------------------------------- figures
+def test_fig11_radius_by_finite_differences(outdir):
+    from ganphase.figures import fig11
+    from ganphase.simulate.data import mixture_spec
+    from ganphase.simulate.train import load_discriminator
+
+    _assert_drawn(fig11.make("test", outdir))
+    data = np.load(data_path(outdir, 11))
+    folder = runs.run_dir("gmm-2d", outdir)
+    D = load_discriminator(folder, runs.summary(folder)["epochs_run"])
+    centres, sigma = mixture_spec("gmm-2d")
+
+    def fd_norms(D, x, h=1e-2):
+        x = np.asarray(x, np.float64)
+        cols = []
+        for i in range(x.shape[1]):
+            e = np.zeros(x.shape[1])
+            e[i] = h
+            cols.append((fig11.d_values(D, x + e) - fig11.d_values(D, x - e)) / (2 * h))
+        return np.linalg.norm(np.stack(cols, 1), axis=1)
+
+    radii, _, g_fd = fig11.radial_profiles(D, centres, grad_fn=fd_norms)
+    np.testing.assert_allclose(g_fd, data["grad_profile"], rtol=2e-2, atol=2e-3)
+    step = radii[1] - radii[0]
+    assert abs(radii[int(np.argmax(g_fd))] - float(data["r_peak"])) <= 2 * step
+    assert float(data["r0"]) == pytest.approx(4 * sigma)
+    flat = fig11.flat_radius(radii, g_fd)
+    saved = float(data["r_flat"])
+    assert (flat is None and np.isnan(saved)) or abs(flat - saved) <= 2 * step
+
+
+def test_fig11_radius_rules_on_the_linear_discriminator():
+    from ganphase.figures import fig11
+
+    sigma = np.sqrt(0.0125)
+    radii = np.linspace(0, 1, 201)
+    d = fig11.linear_d(radii, sigma)
+    grad = np.abs(np.gradient(d, radii))
+    assert fig11.flat_radius(radii, grad) == pytest.approx(4 * sigma, abs=0.01)
+    assert fig11.half_radius(radii, d) == pytest.approx(2 * sigma, abs=0.01)
+
+
+def test_fig05_stop_line_is_the_summary_stop_epoch(outdir):
+    from ganphase.figures import fig05
+
+    _assert_drawn(fig05.make("test", outdir))
+    data = np.load(data_path(outdir, 5))
+    for name in ("gmm-3d", "digits"):
+        stop = runs.summary(runs.run_dir(name, outdir))["stop_epoch"]
+        assert int(data[f"{name}.stop_epoch"]) == (-1 if stop is None else stop)
+    assert int(data["gmm-3d.stop_epoch"]) >= 1, "the test run should stop (k_g = -0.05)"
+    rows = read_jsonl(runs.run_dir("gmm-3d", outdir) / "metrics.jsonl")
+    np.testing.assert_allclose(data["gmm-3d.q_d"], [r["q_d"] for r in rows])
+    caption = json.loads((outdir / "fig05.json").read_text())
+    assert caption["profile"] == "test" and caption["measured"]["gmm-3d stop epoch"] == int(data["gmm-3d.stop_epoch"])
+
+
+def test_fig07_percentiles_and_norms_by_finite_differences(outdir):
+    from ganphase.figures import fig07
+    from ganphase.simulate.train import load_discriminator
+
+    _assert_drawn(fig07.make("test", outdir))
+    data = np.load(data_path(outdir, 7))
+    for k in ("noise-free", "noised"):
+        p90 = [np.percentile(data[f"{k}.{e}"], 90) for e in data["epochs"]]
+        np.testing.assert_allclose(data[f"{k}.p90"], p90)
+    free, _ = runs.NOISE_PAIRS["test"]
+    folder = runs.run_dir(free, outdir)
+    e = int(data["epochs"][-1])
+    x = torch.as_tensor(runs.load_eval(folder, e)["samples"][:8], dtype=torch.float64)
+    D = load_discriminator(folder, e).double()
+    h = 1e-5
+
+    def log_d(v):
+        with torch.no_grad():
+            return torch.nn.functional.logsigmoid(D(v)).flatten()
+
+    flat = x.flatten(1)
+    grads = []
+    for i in range(flat.shape[1]):
+        dv = torch.zeros_like(flat)
+        dv[:, i] = h
+        grads.append((log_d((flat + dv).view_as(x)) - log_d((flat - dv).view_as(x))) / (2 * h))
+    fd = torch.stack(grads, 1).norm(dim=1).numpy()
+    np.testing.assert_allclose(data[f"noise-free.{e}"][:8], fd, rtol=1e-3, atol=1e-6)
+
+
+def test_figures_are_reused(outdir, monkeypatch):
+    from ganphase.figures import fig11
+
+    paths = fig11.make("test", outdir)
+    stamp = paths[0].stat().st_mtime_ns
+    calls = _spy(monkeypatch)
+    assert fig11.make("test", outdir) == paths
+    assert calls == [] and paths[0].stat().st_mtime_ns == stamp
