@@ -221,13 +221,13 @@ def _describe(p):
 
 def run_flow(x0, p_data, p_g, steps: int, step_size: float, *, record_every: int = 1, bandwidth="scott",
              device="auto", dtype="float64", out=None, resume: bool = False, checkpoint_every: int = 100,
-             progress: bool = True, block: int | None = None) -> FlowRun:
+             progress: bool = True, block: int | None = None, meta: dict | None = None) -> FlowRun:
     """Move particles x0 (m, n) along Algorithm 1's field for ``steps`` steps of size ``step_size``.
 
     ``p_data``: a GaussianMixture; ``p_g``: a GaussianMixture / UniformBox (fixed) or ``"kde"``.
     Positions are recorded at step 0, every ``record_every`` steps and at the last step.  With ``out``
     (a folder) the run checkpoints there and writes trajectories.npz and summary.json; ``resume``
-    continues from ``out/checkpoint.npz`` of the same run.
+    continues from ``out/checkpoint.npz`` of the same run.  ``meta`` is copied into the summary.
     """
     kde = isinstance(p_g, str)
     if kde and p_g != "kde":
@@ -266,7 +266,8 @@ def run_flow(x0, p_data, p_g, steps: int, step_size: float, *, record_every: int
         bar.close()
     state["x"], state["step"] = x.cpu().numpy(), steps
     run = FlowRun(np.array(state["steps"]), np.stack(state["positions"]), np.array(state["mean_log_p_data"]), {})
-    run.summary = _summary(run, p_data, p_g, step_size, bandwidth, dev, dt, time.perf_counter() - started)
+    run.summary = {**(meta or {}), **_summary(run, p_data, p_g, step_size, bandwidth, dev, dt,
+                                              time.perf_counter() - started)}
     if out is not None:
         write_trajectories(out, run)
     return run
