@@ -126,7 +126,7 @@ def test_fig04_heatmap_is_log_pair_counts_of_classifier_probabilities(outdir):
 
     settings = fig04.SETTINGS["test"]
     folder = fig04.ensure(settings, outdir)
-    model, _ = fig04.classifier("mnist", settings, outdir)
+    model, _ = fig04.classifier("mnist", settings, outdir, device="cpu")
     G = load_generator(folder, int(epochs[-1]))
     z = torch.randn(settings["n_images"], 100, generator=torch.Generator().manual_seed(4040))
     with torch.no_grad():
@@ -147,7 +147,7 @@ def test_fig12_curve_at_scale_zero_is_mean_d_at_the_centres(outdir):
             scales, mean_d, centres = d[f"{name}_scales"], d[f"{name}_mean_d"], d[f"{name}_centres"]
             assert scales[0] == 0 and np.all(np.diff(scales) > 0)
             assert len(centres) == fig12.SETTINGS["test"]["n_clusters"]
-            D = load_discriminator(m["run"], m["checkpoint_epoch"])
+            D = load_discriminator(outdir / m["run (in outdir)"], m["checkpoint_epoch"])
             with torch.no_grad():
                 at_centres = torch.sigmoid(D(torch.as_tensor(centres))).double().mean().item()
             assert mean_d[0] == pytest.approx(at_centres, rel=1e-6)

@@ -64,11 +64,12 @@ def ensure(settings: dict, outdir) -> Path:
     return ensure_run(settings["run"], settings["run_profile"], base, progress=False, **settings["overrides"])
 
 
-def classifier(name: str, settings: dict, outdir):
-    """(model, info) of the cached classifier of ``name``, trained into outdir/classifiers when absent."""
+def classifier(name: str, settings: dict, outdir, device: str = "auto"):
+    """(model, info) of the cached classifier of ``name``, trained into outdir/classifiers when absent
+    (on the GPU when there is one)."""
     from ganphase.simulate.metrics.classifier import get_classifier
 
-    return get_classifier(name, cache_dir=Path(outdir) / "classifiers", progress=False,
+    return get_classifier(name, cache_dir=Path(outdir) / "classifiers", progress=False, device=device,
                           test_subset=settings["test_subset"], **settings["classifier"])
 
 
@@ -88,10 +89,11 @@ def class_probabilities(model, x: torch.Tensor, batch: int = 256) -> np.ndarray:
     from ganphase.simulate.metrics.classifier import to_side
 
     model.eval()
+    dev = next(model.parameters()).device
     out = []
     for i in range(0, len(x), batch):
-        logits = model(to_side(x[i:i + batch].float(), model.side))
-        out.append(torch.softmax(logits.double(), 1))
+        logits = model(to_side(x[i:i + batch].to(dev, torch.float32), model.side))
+        out.append(torch.softmax(logits.double(), 1).cpu())
     return torch.cat(out).numpy()
 
 

@@ -99,7 +99,7 @@ def one_dataset(name: str, settings: dict, outdir) -> dict:
     D = load_discriminator(folder, epoch)
     d = mean_d_curve(D, centres, scales, settings["draws"])
     return {"scales": scales, "mean_d": d.mean(1), "d": d, "centres": centres.numpy(), "s_p": s_p, "vbar": vbar,
-            "dim": dim, "epoch": epoch, "folder": str(folder)}
+            "dim": dim, "epoch": epoch, "folder": folder.relative_to(outdir).as_posix()}
 
 
 def half_scale(scales, mean_d) -> float | None:
@@ -157,7 +157,7 @@ def make(profile: str, outdir) -> list:
         arrays.update({f"{key}_{k}": np.asarray(r[k]) for k in ("scales", "mean_d", "d", "centres", "s_p", "epoch")})
         h = half_scale(r["scales"], r["mean_d"])
         i_p = int(np.argmin(np.abs(r["scales"] - r["s_p"])))
-        measured[name] = {"run": r["folder"], "checkpoint_epoch": r["epoch"], "mean_d_at_centres": float(r["mean_d"][0]),
+        measured[name] = {"run (in outdir)": r["folder"], "checkpoint_epoch": r["epoch"], "mean_d_at_centres": float(r["mean_d"][0]),
                           "mean_d_near_s_p": float(r["mean_d"][i_p]), "s_p": r["s_p"], "vbar": r["vbar"],
                           "scale_of_half_value": h, "mean_d_at_largest_scale": float(r["mean_d"][-1])}
     fig = draw(results)
