@@ -1,0 +1,111 @@
+"""Collapse phase (Section 4, Appendix G.1): derived forms against autograd, the steepness bound's range."""
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+from hypothesis import given, settings, strategies as st
+
+from ganphase.simulate.evidence import collapse as ev
+from ganphase.theory import REGISTRY, Part, compare
+from ganphase.theory import collapse as theory
+from ganphase.theory.symbols import s, sigma
+
+IDS = ("sec-4.1", "thm-4.1", "thm-4.2", "app-g.1")
+
+
+@pytest.mark.parametrize("cid", IDS)
+def test_claims_registered_with_printed_parts(cid):
+    claim = REGISTRY[cid]
+    assert claim.parts() and any(p.printed is not None for p in claim.parts())
+    assert claim.source and claim.assumptions
+
+
+def test_field_norm_agrees_and_altered_norm_differs():
+    assert REGISTRY["sec-4.1"].verdict()[0] == "agrees"
+    derived = REGISTRY["sec-4.1"].derived("||grad d / d||_2")
+    part = REGISTRY["sec-4.1"].part("||grad d / d||_2")
+    for wrong in (1 / (4 * sigma + theory.r), 1 / (8 * sigma - theory.r), 2 / (4 * sigma - theory.r)):
+        assert compare(Part("norm", derived=derived, printed=wrong, domain=part.domain)).verdict == "differs"
+
+
+def test_field_norm_by_autograd_at_a_hand_point():
+    # sigma = 1, r = 3: d = 1/2 - 3/8 = 1/8, |grad d| = 1/8, so |grad d / d| = 1 = 1/(4 - 3)
+    x = torch.tensor([[3.0, 0.0, 0.0]], dtype=torch.float64)
+    norm = float(ev.log_field(x, torch.zeros(1, 3, dtype=torch.float64), 1.0).norm())
+    assert norm == pytest.approx(1.0, rel=1e-14)
+    assert float(REGISTRY["sec-4.1"].derived("||grad d / d||_2").subs({sigma: 1, theory.r: 3})) == 1.0
+
+
+@settings(max_examples=15)
+@given(n=st.integers(2, 6), sg=st.floats(0.05, 5.0), rfrac=st.floats(0.01, 0.99), sfrac=st.floats(0.001, 0.999),
+       seed=st.integers(0, 1000))
+def test_autograd_H_eigenvalues_and_norm_match_derived(n, sg, rfrac, sfrac, seed):
+    r = 2 * sg * rfrac
+    step = (4 * sg - r) ** 2 * sfrac
+    row = ev.check_point(n, sg, r, step, np.random.default_rng(seed))
+    assert row["H_error"] < 1e-9 and row["eig_error"] < 1e-9 and row["norm_error"] < 1e-9
+
+
+@settings(max_examples=15)
+@given(n=st.integers(2, 6), sg=st.floats(0.05, 5.0), rfrac=st.floats(0.01, 0.99), sfrac=st.floats(0.001, 1.0),
+       seed=st.integers(0, 1000))
+def test_bound_holds_below_the_derived_step_limit(n, sg, rfrac, sfrac, seed):
+    r = 2 * sg * rfrac
+    step = r * (4 * sg - r) ** 2 / (2 * sg) * sfrac
+    row = ev.check_point(n, sg, r, step, np.random.default_rng(seed))
+    assert not row["bound_violated"] and not row["steepness_bound_violated"]
+
+
+def test_bound_fails_inside_the_printed_step_range():
+    # sigma = r = 1, s = 8 < (4 - 1)^2 = 9: H has eigenvalues -1/3 (tangential) and -1/9 (radial),
+    # so I + 8H has eigenvalues -5/3 and 1/9: ||I + sH|| = 5/3 > printed factor 1 - 8/9 = 1/9
+    row = ev.check_point(2, 1.0, 1.0, 8.0, np.random.default_rng(0))
+    assert row["norm_I_plus_sH"] == pytest.approx(5 / 3, rel=1e-12)
+    assert row["printed_factor"] == pytest.approx(1 / 9, rel=1e-12)
+    H = ev.field_jacobian_autograd(torch.tensor([1.0, 0.0], dtype=torch.float64), 1.0)
+    assert float(torch.linalg.matrix_norm(torch.eye(2, dtype=torch.float64) + 8 * H, ord=2)) == pytest.approx(5 / 3)
+    verdict, cx = REGISTRY["thm-4.2"].verdict()
+    assert verdict == "differs" and cx["part"] == "||I + sH||_2"
+    limit = REGISTRY["thm-4.2"].derived("largest s with ||I + sH||_2 = 1 - s/(4 sigma - r)^2")
+    assert float(limit.subs({sigma: 1, theory.r: 1})) == pytest.approx(4.5)
+
+
+def test_one_dimension_needs_only_the_printed_condition():
+    for r, frac in ((0.1, 0.99), (1.0, 0.5), (1.9, 0.999)):
+        row = ev.check_point(1, 1.0, r, (4 - r) ** 2 * frac, np.random.default_rng(1))
+        assert not row["bound_violated"]
+
+
+def test_printed_H_and_eigenvalues_agree_and_altered_H_differs():
+    claim = REGISTRY["thm-4.2"]
+    for name in ("H = grad_x (grad d / d)", "tangential eigenvalue (multiplicity n - 1)", "radial eigenvalue"):
+        assert compare(claim.part(name)).verdict == "agrees"
+    part = claim.part("H = grad_x (grad d / d)")
+    assert compare(Part("H", part.derived, -part.printed, part.domain)).verdict == "differs"
+
+
+def test_updated_jacobian_chain_rule():
+    assert REGISTRY["thm-4.1"].verdict()[0] == "agrees"
+    assert ev.updated_jacobian_check(3, 0.5, seed=4, batch=3) < 1e-12
+
+
+def test_vanishing_radius():
+    radius = ev.vanishing_radius(ev.TOY_CENTRES[:1], torch.tensor([[0.6, -0.8]], dtype=torch.float64),
+                                 ev.TOY_SIGMA, ev.TOY_CENTRES)
+    assert radius == pytest.approx(4 * math.sqrt(0.0125), abs=1e-12)
+    assert REGISTRY["app-g.1"].derived("radius for sigma^2 = 0.0125") == sp.sqrt(5) / 5
+    assert REGISTRY["app-g.1"].verdict()[0] == "agrees"
+
+
+def test_round_to():
+    assert theory.round_to(sp.sqrt(5) / 5, 2) == sp.Rational(45, 100)
+    assert theory.round_to(sp.Rational(4391665, 1000), 0) == 4392
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="sigma"):
+        ev.linear_discriminator(torch.zeros(1, 2), ev.TOY_CENTRES, 0.0)
+    with pytest.raises(ValueError, match="claim"):
+        REGISTRY["thm-4.2"].part("no such part")
