@@ -2,7 +2,7 @@
 
 Runs and classifiers use the modules' hidden ``test`` profile (a few training iterations on 256
 images, a classifier trained on 512 images for one epoch); the class-mean figures use a subset of
-each training split.  Everything is written to one temporary folder shared by the module.
+each test split (smaller files to read than the training splits).  Everything is written to one temporary folder shared by the module.
 """
 import json
 
@@ -36,10 +36,10 @@ def assert_rendered(outdir, number):
     return json.loads(base.with_suffix(".json").read_text())
 
 
-def independent_distances(path, subset, side=64):
+def independent_distances(path, subset, side=64, split="test"):
     """Appendix E the long way: every image resized to side x side, scaled to [-1, 1], class means, cdist."""
     with np.load(path, allow_pickle=False) as f:
-        x, y = f["x_train"][:subset], f["y_train"][:subset]
+        x, y = f[f"x_{split}"][:subset], f[f"y_{split}"][:subset]
     t = torch.from_numpy(x.astype(np.float64) / 127.5 - 1.0)
     t = t.unsqueeze(1) if t.dim() == 3 else t.permute(0, 3, 1, 2)
     t = F.interpolate(t, size=(side, side), mode="bilinear", align_corners=False).flatten(1).numpy()
@@ -50,7 +50,7 @@ def independent_distances(path, subset, side=64):
 @pytest.mark.parametrize("module", [fig08, fig09, fig10], ids=["fig08", "fig09", "fig10"])
 def test_class_mean_distance_heatmap(module, outdir, monkeypatch):
     path = need_data_file(NPZ[module.NUMBER])
-    monkeypatch.setitem(fig08.SETTINGS, "quick", {"side": 64, "split": "train", "subset": SUBSET})
+    monkeypatch.setitem(fig08.SETTINGS, "quick", {"side": 64, "split": "test", "subset": SUBSET})
     module.make("quick", outdir)
     record = assert_rendered(outdir, module.NUMBER)
     with np.load(outdir / f"fig{module.NUMBER:02d}.data.npz") as d:
@@ -85,7 +85,7 @@ def test_distance_figures_without_data(tmp_path, monkeypatch):
 
 def test_finished_figure_is_reused(outdir, monkeypatch):
     need_data_file("fashion_mnist.npz")
-    settings = {"side": 64, "split": "train", "subset": SUBSET}
+    settings = {"side": 64, "split": "test", "subset": SUBSET}
     monkeypatch.setitem(fig08.SETTINGS, "quick", settings)
     first = fig09.make("quick", outdir)
     stamps = [p.stat().st_mtime_ns for p in first]
