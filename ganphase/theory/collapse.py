@@ -71,13 +71,16 @@ def printed_H():
 def eigenvalues():
     """(radial, tangential) eigenvalues of H, derived from H y = l y and H w = l w for w = (y2, -y1, 0) _|_ y.
 
-    Returns the expressions in (r, sigma) and the residuals H y - l y, H w - l w (zero vectors)."""
+    Returns the expressions in (r, sigma) and the residuals H y - l y, H w - l w written in r
+    (zero vectors: y and w are eigenvectors)."""
     H, y = field_jacobian(), sp.Matrix(ys)
     w = sp.Matrix([ys[1], -ys[0], 0])
-    radial_y = sp.simplify((y.T * H * y)[0] / (y.T * y)[0])
-    tangential_y = sp.simplify((H * w)[0] / w[0])
-    residuals = (sp.simplify(H * y - radial_y * y), sp.simplify(H * w - tangential_y * w))
-    return in_r(radial_y), in_r(tangential_y), residuals
+    radial = in_r((y.T * H * y)[0] / (y.T * y)[0])
+    tangential = in_r((H * w)[0] / w[0])
+    on_sphere = {ys[0]: sp.sqrt(r ** 2 - ys[1] ** 2 - ys[2] ** 2)}
+    residuals = tuple((H * v - lam * v).subs(on_sphere).applyfunc(sp.factor)
+                      for v, lam in ((y, radial), (w, tangential)))
+    return radial, tangential, residuals
 
 
 def spectral_norm_I_plus_sH():
