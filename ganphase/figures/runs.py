@@ -151,6 +151,19 @@ def status(folder: Path, cfg: TrainConfig) -> str:
     return "shorter" if old["epochs"] < cfg.epochs else "complete"
 
 
+def _share_classifiers(folder: Path) -> None:
+    """Copy the evaluator classifiers other runs in this outdir already trained into this run's cache.
+
+    The evaluator looks in ``<run>/eval_cache`` first and loads a classifier only when its recipe key
+    matches (``ganphase.simulate.metrics.classifier``), so sharing saves retraining and changes nothing.
+    """
+    target = folder / "eval_cache"
+    for src in folder.parent.glob("*/eval_cache/*"):
+        if src.parent != target and src.suffix in (".pt", ".json") and not (target / src.name).exists():
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target / src.name)
+
+
 def ensure_run(name: str, profile: str, outdir, device: str = "auto", progress: bool = True,
                **overrides) -> Path:
     """The folder of finished run ``name`` (``outdir/runs/<name>``), trained or resumed only if needed.
@@ -168,6 +181,7 @@ def ensure_run(name: str, profile: str, outdir, device: str = "auto", progress: 
     if state == "different":
         shutil.rmtree(folder)
     cfg.resume = state in ("incomplete", "shorter")
+    _share_classifiers(folder)
     if cfg.resume:  # where the data was read from is not part of the result; keep the recorded folder
         cfg.data_dir = config(folder)["train"]["data_dir"]
     train(cfg)
