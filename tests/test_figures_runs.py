@@ -188,3 +188,18 @@ def test_figures_are_reused(outdir, monkeypatch):
     calls = _spy(monkeypatch)
     assert fig11.make("test", outdir) == paths
     assert calls == [] and paths[0].stat().st_mtime_ns == stamp
+
+
+@pytest.mark.parametrize("profile", runs.PROFILES)
+def test_every_run_spec_is_a_valid_training_config(profile):
+    from ganphase.simulate.train import TrainConfig
+
+    for name in runs.RUNS:
+        cfg = TrainConfig(**runs.spec(name, profile))
+        assert cfg.seed == 0
+        if profile == "paper" and cfg.data in ("mnist", "fashion-mnist", "cifar10"):
+            assert cfg.resize == -1 and cfg.subset is None      # Appendix F.2: the full sets at 64 x 64
+    assert set(runs.NOISE_PAIRS) == set(runs.PROFILES)
+    free, noised = (runs.spec(n, profile) for n in runs.NOISE_PAIRS[profile])
+    assert {k: v for k, v in noised.items() if k != "noise_std"} == {k: v for k, v in free.items() if k != "noise_std"}
+    assert noised["noise_std"] == 0.1 and free.get("noise_std", 0.0) == 0.0
