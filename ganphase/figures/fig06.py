@@ -84,7 +84,7 @@ def render(number: int, profile: str, outdir, names, left: str, right: str, text
         if len(arrays[f"{name}.{rights[0]}"]) > 2:
             e_r, v_r = arrays[f"{name}.{rights[0]}.epochs"], arrays[f"{name}.{rights[0]}"]
             v_l = np.interp(e_r, ep, v)
-            measured[f"{name} Pearson r({left}, {rights[0]}) at evaluation epochs"] = float(np.corrcoef(v_l, v_r)[0, 1])
+            measured[f"{name} Pearson r({left}, {rights[0]})"] = float(np.corrcoef(v_l, v_r)[0, 1])
     fig.tight_layout()
     np.savez(data_path(outdir, number), **arrays)
     if notes:
