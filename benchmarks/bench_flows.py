@@ -4,9 +4,11 @@ Exact field: p_data an 8-mode Gaussian mixture, p_g one Gaussian (fixed), 10^6 p
 n = 64.  KDE field: p_g the Gaussian KDE of 10^4 and 10^5 particles (interacting), n = 2.  Each
 reference is a straightforward NumPy implementation of the same step (scipy logsumexp over
 components / kernel centres, blocks of rows so that it fits in memory), run in the same process on
-the same particles; the largest difference between the two steps is printed.
+the same particles; the largest difference between the two steps is printed.  At full size the NumPy
+step is timed on the first --numpy-rows particles only (each still against all 8 modes / all kernel
+centres), and its rate is rows per second: a particle's update costs the same whichever rows are timed.
 
-    .venv/bin/python benchmarks/bench_flows.py [--quick] [--device cpu|cuda|auto] [--dtype float64]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_flows.py [--quick] [--device cpu|cuda|auto] [--dtype float64]
 """
 import argparse
 import time
@@ -40,15 +42,18 @@ def numpy_kde_stats(centres, h, x):
     return log_p, (w @ centres - x) / h ** 2
 
 
-def numpy_step(x, p_data, p_g, rows):
-    """One step x + s (1 - d*)(score_data - score_g), d* = sigmoid(log p_data - log p_g), in row blocks."""
-    out = np.empty_like(x)
+def numpy_step(x, p_data, p_g, rows, first):
+    """One step x + s (1 - d*)(score_data - score_g), d* = sigmoid(log p_data - log p_g), in row blocks.
+
+    Only the first ``first`` particles are moved (the KDE still uses all particles as centres).
+    """
+    out = np.empty_like(x[:first])
     h = None if p_g != "kde" else bandwidth_rule(torch.as_tensor(x), "scott")
-    for i in range(0, len(x), rows):
-        xi = x[i:i + rows]
+    for i in range(0, first, rows):
+        xi = x[i:min(i + rows, first)]
         lp_d, s_d = numpy_mixture_stats(p_data, xi)
         lp_g, s_g = numpy_kde_stats(x, h, xi) if h is not None else numpy_mixture_stats(p_g, xi)
-        out[i:i + rows] = xi + STEP * special.expit(lp_g - lp_d)[:, None] * (s_d - s_g)
+        out[i:i + len(xi)] = xi + STEP * special.expit(lp_g - lp_d)[:, None] * (s_d - s_g)
     return out
 
 
@@ -75,7 +80,7 @@ def mixtures(n, rng):
     return p_data, p_g
 
 
-def bench(label, m, n, kde, device, dtype, repeats, rng):
+def bench(label, m, n, kde, device, dtype, repeats, rng, numpy_rows):
     p_data, p_g = mixtures(n, rng)
     x = p_g.sample(m, rng)
     td = to_torch_density(p_data, device, dtype)
@@ -84,9 +89,12 @@ def bench(label, m, n, kde, device, dtype, repeats, rng):
     block = 2**24 if device.type == "cuda" else 2**18
     t_torch, new = best_time(lambda: xt + STEP * _field_at(xt, td, tg, "scott", block), repeats, device)
     rows = max(1, 2**22 // (m if kde else 9 * n))
-    t_np, ref = best_time(lambda: numpy_step(x, p_data, "kde" if kde else p_g, rows), max(1, repeats // 2), torch.device("cpu"))
-    err = float(np.max(np.abs(new.cpu().double().numpy() - ref)))
-    print(f"| {label:<22} | {m:>9,} | {n:>3} | {m / t_torch:14,.0f} | {m / t_np:14,.0f} | {t_np / t_torch:7.2f} | {err:.1e} |",
+    first = min(m, numpy_rows or m)
+    t_np, ref = best_time(lambda: numpy_step(x, p_data, "kde" if kde else p_g, rows, first), max(1, repeats // 2),
+                          torch.device("cpu"))
+    err = float(np.max(np.abs(new[:first].cpu().double().numpy() - ref)))
+    print(f"| {label:<22} | {m:>9,} | {n:>3} | {m / t_torch:14,.0f} | {first / t_np:14,.0f} | "
+          f"{(m / t_torch) / (first / t_np):7.2f} | {err:.1e} |",
           flush=True)
 
 
@@ -96,18 +104,25 @@ def main():
     ap.add_argument("--device", default="auto")
     ap.add_argument("--dtype", default="float64")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--numpy-rows", type=int, default=None,
+                    help="time the NumPy step on this many particles (default: all with --quick, else 10^5 / 2000)")
+    ap.add_argument("--exact-particles", type=int, nargs=2, default=None, help="override the two exact-field sizes")
+    ap.add_argument("--kde-particles", type=int, nargs=2, default=None, help="override the two KDE sizes")
     args = ap.parse_args()
     device = resolve_device(args.device)
     rng = np.random.default_rng(0)
     exact = [10**4, 10**4] if args.quick else [10**6, 10**6]
     kde = [2 * 10**3, 5 * 10**3] if args.quick else [10**4, 10**5]
+    exact, kde = args.exact_particles or exact, args.kde_particles or kde
     print(f"device {device}, dtype {args.dtype}, torch threads {torch.get_num_threads()}")
     print("| field                  | particles |   n | torch steps/s  | NumPy steps/s  | ratio   | max diff |")
     print("|------------------------|-----------|-----|----------------|----------------|---------|----------|")
-    bench("exact, 8 modes", exact[0], 2, False, device, args.dtype, args.repeats, rng)
-    bench("exact, 8 modes", exact[1], 64, False, device, args.dtype, args.repeats, rng)
-    bench("KDE of the particles", kde[0], 2, True, device, args.dtype, args.repeats, rng)
-    bench("KDE of the particles", kde[1], 2, True, device, args.dtype, args.repeats, rng)
+    rows_exact = args.numpy_rows or (None if args.quick else 10**5)
+    rows_kde = args.numpy_rows or (None if args.quick else 2000)
+    bench("exact, 8 modes", exact[0], 2, False, device, args.dtype, args.repeats, rng, rows_exact)
+    bench("exact, 8 modes", exact[1], 64, False, device, args.dtype, args.repeats, rng, rows_exact)
+    bench("KDE of the particles", kde[0], 2, True, device, args.dtype, args.repeats, rng, rows_kde)
+    bench("KDE of the particles", kde[1], 2, True, device, args.dtype, args.repeats, rng, rows_kde)
 
 
 if __name__ == "__main__":
