@@ -203,3 +203,12 @@ def test_every_run_spec_is_a_valid_training_config(profile):
     free, noised = (runs.spec(n, profile) for n in runs.NOISE_PAIRS[profile])
     assert {k: v for k, v in noised.items() if k != "noise_std"} == {k: v for k, v in free.items() if k != "noise_std"}
     assert noised["noise_std"] == 0.1 and free.get("noise_std", 0.0) == 0.0
+
+
+def test_noise_pair_falls_back_to_the_digits_when_fashion_mnist_is_absent(outdir, tmp_path, monkeypatch):
+    monkeypatch.setattr(runs, "_data_dir", lambda: str(tmp_path / "empty"))
+    monkeypatch.delenv("GANPHASE_DATA", raising=False)
+    monkeypatch.setitem(runs.NOISE_PAIRS, "test", ("fashion-mnist", "fashion-mnist-noised"))
+    folders, note = runs.noise_pair("test", outdir)
+    assert folders == {"noise-free": runs.run_dir("digits", outdir), "noised": runs.run_dir("digits-noised", outdir)}
+    assert "unavailable" in note and "digits" in note

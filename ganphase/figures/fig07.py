@@ -22,13 +22,12 @@ PANELS = 4
 COLOURS = {"noised": "tab:red", "noise-free": "tab:blue"}
 
 
-def pair_norms(profile: str, outdir) -> tuple[dict, dict, dict]:
-    """({'noise-free': {epoch: norms}, 'noised': {...}}, folders, configs) on the epochs both runs evaluated."""
-    free, noised = runs.NOISE_PAIRS[profile]
-    folders = {"noise-free": runs.ensure_run(free, profile, outdir), "noised": runs.ensure_run(noised, profile, outdir)}
+def pair_norms(profile: str, outdir) -> tuple[dict, dict, dict, str]:
+    """({'noise-free': {epoch: norms}, 'noised': {...}}, folders, configs, note) on the epochs both runs evaluated."""
+    folders, note = runs.noise_pair(profile, outdir)
     common = sorted(set(runs.eval_epochs(folders["noise-free"])) & set(runs.eval_epochs(folders["noised"])))
     norms = {k: {e: runs.load_eval(f, e)["grad_norms"].astype(float) for e in common} for k, f in folders.items()}
-    return norms, folders, {k: runs.config(f) for k, f in folders.items()}
+    return norms, folders, {k: runs.config(f) for k, f in folders.items()}, note
 
 
 def percentile90(norms: np.ndarray) -> float:
@@ -64,7 +63,7 @@ def render(number: int, profile: str, outdir, n_panels: int, ncols: int) -> list
     runs.check_profile(profile)
     if (done := runs.reusable(outdir, number, profile)) is not None:
         return done
-    norms, folders, cfgs = pair_norms(profile, outdir)
+    norms, folders, cfgs, note = pair_norms(profile, outdir)
     common = sorted(norms["noise-free"])
     if not common:
         raise ValueError(f"figure {number}: the noise-free and noised runs share no evaluation epoch")
@@ -83,13 +82,14 @@ def render(number: int, profile: str, outdir, n_panels: int, ncols: int) -> list
             f"(fixed latents) at epochs {', '.join(map(str, epochs))}, red: the noised discriminator (N(0, 0.1^2) "
             "added before every layer in training), blue: the noise-free one; both discriminators evaluated in "
             "eval mode (no noise) on their own generator's samples; dashed lines: the 90th percentiles. Both runs "
-            "share the seed, the architectures and every other setting.")
+            "share the seed, the architectures and every other setting." + (" " + note if note else ""))
     measured = {"epochs where noised p90 < noise-free p90": f"{lower} of {len(epochs)}",
                 **{f"{k} p90 at epoch {e}": float(p) for k in norms for e, p in zip(epochs, arrays[f'{k}.p90'])},
                 **{f"{k} stop epoch (Algorithm 2)": s["stop_epoch"] for k, s in summ.items()}}
-    stand_in = ("" if profile == "paper" else
+    m = cfgs["noise-free"]["model"]
+    stand_in = ("" if c["data"] == "fashion-mnist" else
                 f"The paper trains this pair on Fashion-MNIST (DCGAN, 64 x 64); here the 8x8 digits with an MLP "
-                f"(Adam lr {c['lr_d']}, {c['epochs']} epochs) stand in.")
+                f"({m['optimizer']} lr {m['lr_d']:g}, {c['epochs']} epochs) stand in.")
     caption = Caption(number, text, profile, stand_in=stand_in, claims=("sec-4.1",),
                       settings={"data": c["data"], "noise_std": cfgs["noised"]["train"]["noise_std"],
                                 "epochs": c["epochs"], "eval_samples": c["eval_samples"]},

@@ -154,7 +154,8 @@ def make(profile: str, outdir) -> list:
             f"(1/4) sum N((+-1, +-1), 0.0125 I_2), last checkpoint, epoch {epoch}, eval mode) on a {GRID}x{GRID} "
             f"grid over [-2, 2]^2, and radial profiles along {RAYS} rays from each centre: the mean d and the mean "
             f"||grad_x d|| (autograd). The measured vanishing radius r_flat is the first radius past the peak of the "
-            f"gradient profile where it falls below {FLAT:g} of the peak (looked for up to distance {R_MAX:g}, half way "
+            f"gradient profile where it falls below {FLAT:g} of the peak (looked for up to distance {R_MAX:g}, "
+            "half way "
             f"to the next mode), r_peak is the peak of that profile and r_half where the mean d halves; "
             f"Assumption 4.1's linear d vanishes at 4 sigma (r_flat = 4 sigma, r_half = 2 sigma for it).")
     measured = {"r_flat": r_flat if r_flat is not None else f"not reached within {R_MAX:g}",

@@ -60,13 +60,16 @@ def gaps(folder, name: str, profile: str, outdir) -> list[dict]:
     if todo:
         from tqdm.auto import tqdm
 
+        from ganphase.simulate.device import resolve_device
+
+        dev = resolve_device("auto")
         x = real_samples(cfg)
         latent = cfg["model"]["latent_dim"]
         for e in tqdm(todo, desc=f"duality gaps {name}", leave=False):
-            G, D = load_generator(folder, e), load_discriminator(folder, e)
-            plain = duality_gap(G, D, x, latent, steps=steps, eval_size=EVAL_SIZE, seed=e, device="cpu")
+            G, D = load_generator(folder, e, device=dev), load_discriminator(folder, e, device=dev)
+            plain = duality_gap(G, D, x, latent, steps=steps, eval_size=EVAL_SIZE, seed=e, device=dev)
             pert = duality_gap(G, D, x, latent, steps=steps, eval_size=EVAL_SIZE, perturb_std=PERTURB_STD,
-                               seed=e, device="cpu")
+                               seed=e, device=dev)
             row = {"epoch": e, "gap": plain["gap"], "perturbed_gap": pert["gap"], "value": plain["value"], **key}
             append_jsonl(path, row)
             done[e] = row

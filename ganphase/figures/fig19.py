@@ -9,7 +9,8 @@ from ganphase.figures.fig06 import render
 
 TITLE = "Discriminator and generator losses with the stopping epoch"
 NUMBER = 19
-RUNS = {"paper": ("mnist", "fashion-mnist", "cifar10"), "quick": ("gmm-3d", "digits", "mnist", "fashion-mnist", "cifar10"),
+RUNS = {"paper": ("mnist", "fashion-mnist", "cifar10"),
+        "quick": ("gmm-3d", "digits", "mnist", "fashion-mnist", "cifar10"),
         "test": ("digits",)}
 
 
@@ -19,7 +20,8 @@ def make(profile: str, outdir) -> list:
             "(binary cross-entropy on logits); black line: the epoch where Algorithm 2 fired (training went on "
             "past it), if it did.")
     stand_in = ("The paper's runs are 64 x 64 DCGANs on the full MNIST, Fashion-MNIST and CIFAR-10 (Appendix F.2); "
-                "here the 3-D mixture (Adam, 40 epochs of 40 iterations), the 8x8 digits (MLP, Adam, 80 epochs) and 2048-image subsets at native size with 16-channel "
+                "here the 3-D mixture (Adam, 40 epochs of 40 iterations), the 8x8 digits (MLP, Adam, 80 epochs) "
+                "and 2048-image subsets at native size with 16-channel "
                 "DCGANs for 6 epochs of 24 iterations stand in.")
     return render(NUMBER, profile, outdir, RUNS[profile], "loss_d", "loss_g", text, ("thm-4.2",),
                   stand_in, same_axis=True)

@@ -23,8 +23,7 @@ def make(profile: str, outdir) -> list:
     runs.check_profile(profile)
     if (done := runs.reusable(outdir, NUMBER, profile)) is not None:
         return done
-    free, noised = runs.NOISE_PAIRS[profile]
-    folders = {"noise-free": runs.ensure_run(free, profile, outdir), "noised": runs.ensure_run(noised, profile, outdir)}
+    folders, note = runs.noise_pair(profile, outdir)
     common = sorted(set(runs.eval_epochs(folders["noise-free"])) & set(runs.eval_epochs(folders["noised"])))
     if not common:
         raise ValueError("figure 20: the noise-free and noised runs share no evaluation epoch")
@@ -49,10 +48,11 @@ def make(profile: str, outdir) -> list:
             f"(lower row, N(0, 0.1^2) added before every discriminator layer while training) at epochs "
             f"{', '.join(map(str, epochs))}; same seed and architectures. Where the run's evaluator was on, the "
             "Frechet distance of the toolkit's classifier features (fd, 256 samples) and the classes covered are "
-            "listed below.")
-    stand_in = ("" if profile == "paper" else
+            "listed below." + (" " + note if note else ""))
+    m = runs.config(folders["noise-free"])["model"]
+    stand_in = ("" if c["data"] == "fashion-mnist" else
                 "The paper trains this pair on Fashion-MNIST (DCGAN, 64 x 64); here the 8x8 digits with an MLP "
-                f"(Adam lr {c['lr_d']}, {c['epochs']} epochs) stand in.")
+                f"({m['optimizer']} lr {m['lr_d']:g}, {c['epochs']} epochs) stand in.")
     caption = Caption(NUMBER, text, profile, stand_in=stand_in, claims=("sec-4.1",),
                       settings={"data": c["data"], "noise_std": 0.1, "epochs": c["epochs"]},
                       measured=measured, seed=c["seed"])

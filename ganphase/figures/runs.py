@@ -328,3 +328,19 @@ def reusable(outdir, number: int, profile: str):
     except (OSError, json.JSONDecodeError):
         return None
     return paths
+
+
+def noise_pair(profile: str, outdir) -> tuple[dict, str]:
+    """({'noise-free': folder, 'noised': folder}, note) for Appendix G.7.
+
+    The digits pair of the same profile stands in when the profile's data set is absent (said in ``note``).
+    """
+    free, noised = NOISE_PAIRS[profile]
+    try:
+        return {"noise-free": ensure_run(free, profile, outdir), "noised": ensure_run(noised, profile, outdir)}, ""
+    except ValueError as exc:
+        if free == "digits":
+            raise
+        note = f"The {free} pair is unavailable ({exc}); the digits pair of the same profile stands in."
+        return {"noise-free": ensure_run("digits", profile, outdir),
+                "noised": ensure_run("digits-noised", profile, outdir)}, note
