@@ -29,7 +29,10 @@ NUMBER = 4
 # run: (name in ganphase.figures.runs, its profile, subfolder of outdir holding it or None for the shared
 # outdir/runs, TrainConfig overrides).  The quick and test runs keep every checkpoint (keep_last), which the
 # shared runs of those profiles prune, so they live in their own folder outdir/fitting/runs/<name>.
-CLASSIFIER_QUICK = {"train_subset": 6000, "epochs": 2}
+# quick classifiers: a training subset and 2 epochs instead of the full recipe (MNIST: 7 CPU minutes).  For MNIST
+# 20000 images (97.9 % test accuracy); with 6000 (95.5 %) the classifier spreads its probabilities over all ten
+# classes on the grey images of an untrained generator.
+CLASSIFIER_QUICK = {"train_subset": 20000, "epochs": 2}
 # quick runs: a larger Adam step (2e-3 instead of DCGAN's 2e-4) so that a few hundred iterations on two CPU cores
 # move the generator from noise to digit-like images.
 FAST = {"lr_g": 2e-3, "lr_d": 2e-3}

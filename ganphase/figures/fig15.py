@@ -7,12 +7,13 @@ epoch k is collection (k // 5, k % 5); checkpoints are kept for every collection
 """
 from __future__ import annotations
 
-from ganphase.figures.fig04 import CLASSIFIER_QUICK, CLASSIFIER_TEST, FAST, make_fitting_figure, profile_of
+from ganphase.figures.fig04 import CLASSIFIER_TEST, FAST, make_fitting_figure, profile_of
 from ganphase.figures.fig08 import PRETTY
 
 TITLE = "Annotated mode-mixture heatmaps in the first epochs, Fashion-MNIST (Appendix G.2)"
 NUMBER = 15
 COLLECTIONS = 5          # Appendix G.2: "each epoch is equally divided into 5 collection of batches"
+CLASSIFIER_QUICK = {"train_subset": 6000, "epochs": 2}
 
 # paper: 60000 / 64 = 937 iterations per epoch, so one collection is 187 iterations; quick: collections of
 # 16 iterations on the 2048-image subset.
