@@ -10,7 +10,8 @@ Everything is computed from log-densities, never from densities:
 so the field stays finite for modes 1000 sigma apart and dimension 512 (the sigmoid saturates to
 0 or 1 instead of forming inf/inf). The field is what Algorithm 1 moves generated points along.
 
-``p_data`` and ``p_g`` are densities with ``log_prob(x) -> (m,)`` and ``score(x) -> (m, n)``
+``p_data`` and ``p_g`` are densities with ``log_prob(x) -> (m,)`` and ``score(x) -> (m, n)`` (and
+optionally ``stats(x) -> (log_prob, score)`` from one pass)
 (:class:`~ganphase.simulate.mixtures.GaussianMixture`, :class:`~ganphase.simulate.mixtures.UniformBox`,
 their torch twins, or a kernel density estimate). ``log_prob`` may be ``-inf`` off a uniform's support:
 
@@ -39,6 +40,13 @@ def _points(x):
     return x
 
 
+def log_prob_and_score(p, x):
+    """(log p(x), score(x)): from one ``p.stats(x)`` pass where the density offers it."""
+    if hasattr(p, "stats"):
+        return p.stats(x)
+    return p.log_prob(x), p.score(x)
+
+
 def discriminator_logit(p_data, p_g, x):
     """log p_data(x) - log p_g(x), with the conventions of the module docstring for zero densities.
 
@@ -46,8 +54,11 @@ def discriminator_logit(p_data, p_g, x):
     density vanishes and 0 where both do.
     """
     x = _points(x)
-    lp_d, lp_g = p_data.log_prob(x), p_g.log_prob(x)
-    if _is_torch(x):
+    return _logit(p_data.log_prob(x), p_g.log_prob(x))
+
+
+def _logit(lp_d, lp_g):
+    if _is_torch(lp_d):
         import torch
         both_zero = torch.isneginf(lp_d) & torch.isneginf(lp_g)
         return torch.where(both_zero, torch.zeros_like(lp_d), lp_d - torch.where(both_zero, torch.zeros_like(lp_g), lp_g))
@@ -78,10 +89,10 @@ def optimal_field(p_data, p_g, x):
     both scores are, for any separation of the modes.
     """
     x = _points(x)
-    one_minus_d = -discriminator_logit(p_data, p_g, x)
+    (lp_d, s_d), (lp_g, s_g) = log_prob_and_score(p_data, x), log_prob_and_score(p_g, x)
+    one_minus_d = -_logit(lp_d, lp_g)
     one_minus_d = one_minus_d.sigmoid() if _is_torch(x) else special.expit(one_minus_d)
-    diff = p_data.score(x) - p_g.score(x)
-    return one_minus_d[:, None] * diff.reshape(x.shape)
+    return one_minus_d[:, None] * (s_d - s_g).reshape(x.shape)
 
 
 class TorchUniformBox:

@@ -123,19 +123,6 @@ class KernelDensity:
         return self.stats(x)[1]
 
 
-class _Cached:
-    """A density whose log_prob and score at one x come from one ``stats`` call."""
-
-    def __init__(self, density, x):
-        self.lp, self.sc = density.stats(x)
-
-    def log_prob(self, x):
-        return self.lp
-
-    def score(self, x):
-        return self.sc
-
-
 # --------------------------------------------------------------------------- the field and one step
 
 def particle_field(x, p_data, p_g, block=BLOCK):
@@ -145,9 +132,6 @@ def particle_field(x, p_data, p_g, block=BLOCK):
     """
     k = getattr(p_data, "n_components", 1) + getattr(p_g, "n_components", 1)
     rows = max(1, block // max(1, k * x.shape[1]))
-    if isinstance(p_g, KernelDensity):
-        return torch.cat([optimal_field(p_data, _Cached(p_g, x[i:i + rows]), x[i:i + rows])
-                          for i in range(0, x.shape[0], rows)])
     return torch.cat([optimal_field(p_data, p_g, x[i:i + rows]) for i in range(0, x.shape[0], rows)])
 
 
