@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from ganphase.simulate.fields import optimal_field, optimal_log_discriminator
+from ganphase.simulate.fields import optimal_discriminator, optimal_field, optimal_log_discriminator
 from ganphase.simulate.mixtures import GaussianMixture, table2_case
 from ganphase.theory import table2 as theory
 from ganphase.theory.claims import REGISTRY, Evidence
@@ -55,6 +55,15 @@ BOXES = {1: ((-2.0, 2.0), (0.5, 1.8)), 2: ((-2.0, 2.0), (0.5, 1.8)), 3: ((-2.0, 
          4: ((-4.5, 4.5), (2.0, 4.0))}   # (closed-form check box, first-quadrant direction box) per case
 
 
+def near_mode_profile(p_data, p_g, radius=0.3, points=32):
+    """(d* at each data mode centre, mean |field| on a circle of ``radius`` around it)."""
+    t = np.linspace(0, 2 * np.pi, points, endpoint=False)
+    circle = radius * np.stack([np.cos(t), np.sin(t)], axis=1)
+    d = optimal_discriminator(p_data, p_g, p_data.means)
+    size = [float(np.linalg.norm(optimal_field(p_data, p_g, m + circle), axis=1).mean()) for m in p_data.means]
+    return d, np.array(size)
+
+
 def table2_evidence(case, rng, thorough):
     p_data, p_g = table2_case(case)
     (lo, hi), (qlo, qhi) = BOXES[case]
@@ -75,6 +84,9 @@ def table2_evidence(case, rng, thorough):
               f"derived target t = {tuple(float(v) for v in theory.first_quadrant_target(case))}, "
               f"{cos_printed.min():.4f} (max {cos_printed.max():.4f}) for the printed target, "
               f"toward the mode ({c}, {c}): cos in [{cos_mode.min():.3f}, {cos_mode.max():.3f}]")
+    d_modes, size_modes = near_mode_profile(p_data, p_g)
+    detail += (f"; at the modes {p_data.means.tolist()}: d* = {np.round(d_modes, 4).tolist()}, "
+               f"mean |field| at distance 0.3 = {np.round(size_modes, 3).tolist()}")
     ok = vs_closed < 1e-8 and vs_fd < 1e-5 and cos_derived.min() > 0.99
     extra = {}
     if case == 2:
