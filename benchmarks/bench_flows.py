@@ -19,7 +19,7 @@ from scipy import special
 
 from ganphase.simulate.device import resolve_device, resolve_dtype
 from ganphase.simulate.fields import to_torch_density
-from ganphase.simulate.flows import KernelDensity, _field_at, bandwidth_rule
+from ganphase.simulate.flows import _field_at, bandwidth_rule
 from ganphase.simulate.mixtures import GaussianMixture
 
 STEP = 0.01
