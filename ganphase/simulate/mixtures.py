@@ -69,13 +69,18 @@ class GaussianMixture:
 
         A 1-D mixture given a flat array of m points returns shape (m,), like log_prob.
         """
+        return self.stats(x)[1]
+
+    def stats(self, x):
+        """(log p(x), grad log p(x)) from one evaluation of the component densities."""
         flat = self.dim == 1 and np.ndim(x) == 1
         x = _as_points(x, self.dim)
         lp = self.component_log_probs(x)
-        resp = np.exp(lp - special.logsumexp(lp, axis=1, keepdims=True))
+        log_p = special.logsumexp(lp, axis=1, keepdims=True)
+        resp = np.exp(lp - log_p)
         grads = (self.means[None] - x[:, None, :]) / self.sigmas[None] ** 2
         out = np.einsum("mk,mkn->mn", resp, grads)
-        return out[:, 0] if flat else out
+        return log_p[:, 0], (out[:, 0] if flat else out)
 
     def sample(self, m, rng):
         """m draws, shape (m, n), from numpy Generator rng."""
@@ -177,9 +182,14 @@ class TorchGaussianMixture:
         return self.component_log_probs(x).logsumexp(dim=1)
 
     def score(self, x):
-        resp = self.component_log_probs(x).softmax(dim=1)
+        return self.stats(x)[1]
+
+    def stats(self, x):
+        """(log p(x), grad log p(x)) from one evaluation of the component densities."""
+        lp = self.component_log_probs(x)
+        log_p = lp.logsumexp(dim=1, keepdim=True)
         grads = (self.means[None] - x[:, None, :]) / self.sigmas[None] ** 2
-        return (resp[:, :, None] * grads).sum(dim=1)
+        return log_p[:, 0], ((lp - log_p).exp()[:, :, None] * grads).sum(dim=1)
 
     def sample(self, m, generator=None):
         import torch
