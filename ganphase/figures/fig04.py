@@ -26,9 +26,6 @@ from ganphase.simulate.metrics.fitting import TAU, pair_counts
 TITLE = "Mode-mixture heatmaps of classifier pairs over epochs, MNIST (Section 6.1)"
 NUMBER = 4
 
-# run: (name in ganphase.figures.runs, its profile, subfolder of outdir holding it or None for the shared
-# outdir/runs, TrainConfig overrides).  The quick and test runs keep every checkpoint (keep_last), which the
-# shared runs of those profiles prune, so they live in their own folder outdir/fitting/runs/<name>.
 # quick classifiers: a training subset and 2 epochs instead of the full recipe (MNIST: 7 CPU minutes).  For MNIST
 # 20000 images (97.9 % test accuracy); with 6000 (95.5 %) the classifier spreads its probabilities over all ten
 # classes on the grey images of an untrained generator.
@@ -37,6 +34,9 @@ CLASSIFIER_QUICK = {"train_subset": 20000, "epochs": 2}
 # move the generator from noise to digit-like images.
 FAST = {"lr_g": 2e-3, "lr_d": 2e-3}
 CLASSIFIER_TEST = {"train_subset": 512, "epochs": 1}
+# run: (name in ganphase.figures.runs, its profile, subfolder of outdir holding it or None for the shared
+# outdir/runs, TrainConfig overrides).  The quick and test runs keep every checkpoint (keep_last), which the
+# shared runs of those profiles prune, so they live in their own folder outdir/fitting/runs/<name>.
 RUN_MNIST = {
     "quick": {"run": "mnist", "run_profile": "quick", "folder": "fitting",
               "overrides": {"epochs": 10, "max_iterations_per_epoch": 40, "keep_last": 1000, **FAST}},
@@ -210,7 +210,7 @@ def make_fitting_figure(number: int, dataset: str, settings: dict, profile: str,
     return save(fig, outdir, cap) + [data]
 
 
-def run_stand_in(settings: dict, outdir, dataset: str) -> str:
+def run_stand_in(settings: dict, dataset: str) -> str:
     """What replaces the paper's run in the quick profile, read from the run's recorded settings."""
     if settings["run_profile"] == "paper":
         return ""
@@ -232,5 +232,5 @@ def make(profile: str, outdir) -> list:
             "reports few entries at initialisation, more as the generator spreads over the modes, and fewer "
             "off-diagonal counts as fitting proceeds (Section 6.1).")
     return make_fitting_figure(NUMBER, "mnist", settings, profile, outdir, text, ("thm-3.3", "thm-3.4", "app-f.1"),
-                               run_stand_in(settings, outdir, "mnist"), lambda e: f"epoch {e}", annotate=False,
+                               run_stand_in(settings, "mnist"), lambda e: f"epoch {e}", annotate=False,
                                ncols=5)

@@ -52,7 +52,7 @@ def checkpoint_epoch(folder, rule: str) -> int:
 def real_sample(name: str, n: int, side, seed: int = SEED):
     """(x (n, C, side, side) in [-1, 1], y) drawn at random from the training split."""
     from ganphase.simulate.data import load_dataset
-    from ganphase.simulate.metrics.classifier import default_data_dir, to_side
+    from ganphase.simulate.metrics.classifier import default_data_dir
 
     ds = load_dataset(name, data_dir=default_data_dir(), split="train")
     idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))[:n]

@@ -45,7 +45,7 @@ def initial_state(folder, z: torch.Tensor, n_steep: int) -> dict:
     G, D = load_generator(folder, 0), load_discriminator(folder, 0)
     x = _images(G, z)
     return {"samples": x.numpy(), "grad_norms": log_d_grad_norms(D, x).numpy(),
-            "steepness": PowerSteepness(tol=1e-2, max_iter=30).__call__(G, z[:n_steep]).numpy()}
+            "steepness": PowerSteepness(tol=1e-2, max_iter=30)(G, z[:n_steep]).numpy()}
 
 
 def particle_tracks(folder, settings: dict) -> dict:
