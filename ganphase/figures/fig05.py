@@ -38,6 +38,25 @@ def sample_epochs(evals: list[int], stop, returned) -> list[int]:
     return sorted(set(picks))
 
 
+MAX_TRACE = 4000   # per-iteration points drawn per run (every k-th iteration beyond that)
+
+
+def iteration_trace(folder) -> tuple:
+    """(x, q_d, steepness) per iteration from monitor.jsonl, x = epoch - 1 + (k / iterations of that epoch)."""
+    mon = runs.monitor(folder)
+    per_epoch = {}
+    for r in mon:
+        per_epoch[r["epoch"]] = per_epoch.get(r["epoch"], 0) + 1
+    seen, x = {}, []
+    for r in mon:
+        seen[r["epoch"]] = seen.get(r["epoch"], 0) + 1
+        x.append(r["epoch"] - 1 + seen[r["epoch"]] / per_epoch[r["epoch"]])
+    q = [np.nan if r.get("q_d") is None else r["q_d"] for r in mon]
+    st = [np.nan if r.get("steepness") is None else r["steepness"] for r in mon]
+    step = max(1, len(mon) // MAX_TRACE)
+    return np.asarray(x)[::step], np.asarray(q, float)[::step], np.asarray(st, float)[::step]
+
+
 def column_data(folder) -> dict:
     rows = runs.metrics(folder)
     summ = runs.summary(folder)
@@ -46,7 +65,9 @@ def column_data(folder) -> dict:
     stop, returned = summ["stop_epoch"], summ["returned_epoch"]
     picks = sample_epochs(runs.eval_epochs(folder), stop, returned)
     n = N_IMAGES if len(runs.config(folder)["model"]["data_shape"]) == 3 else None
+    it_x, it_q, it_s = iteration_trace(folder)
     return {"epochs": ep, "q_d": q, "steepness_epochs": ep_s, "steepness": s,
+            "iter_x": it_x, "iter_q_d": it_q, "iter_steepness": it_s,
             "threshold_d": summ["threshold_d"], "stop_epoch": stop, "stop_reason": summ["stop_reason"],
             "returned_epoch": returned, "sample_epochs": picks,
             "samples": {e: runs.samples_at(folder, e, n) for e in picks}}
@@ -54,9 +75,11 @@ def column_data(folder) -> dict:
 
 def _draw_column(fig, top, bottom, name, col, real):
     ax = fig.add_subplot(top)
+    ax.semilogy(col["iter_x"], col["iter_q_d"], "-", color="C0", lw=0.4, alpha=0.3)
     ax.semilogy(col["epochs"], col["q_d"], "o-", color="C0", ms=3, lw=1, label="q_d = ||∇d/d|| quantile")
     ax.axhline(col["threshold_d"], color="C0", ls="--", lw=1, label=f"k_d/(2σ) = {col['threshold_d']:.3g}")
     ax2 = ax.twinx()
+    ax2.plot(col["iter_x"], col["iter_steepness"], "-", color="lightskyblue", lw=0.4, alpha=0.4)
     ax2.plot(col["steepness_epochs"], col["steepness"], "D-", color="lightskyblue", ms=3, lw=1, label="steepness")
     if col["stop_epoch"] is not None:
         ax.axvline(col["stop_epoch"], color="k", lw=1.5, label=f"stop (epoch {col['stop_epoch']})")
@@ -110,7 +133,8 @@ def make(profile: str, outdir) -> list:
 
     arrays = {}
     for name, col in cols.items():
-        for k in ("epochs", "q_d", "steepness_epochs", "steepness", "sample_epochs"):
+        for k in ("epochs", "q_d", "steepness_epochs", "steepness", "sample_epochs", "iter_x", "iter_q_d",
+                  "iter_steepness"):
             arrays[f"{name}.{k}"] = np.asarray(col[k])
         arrays[f"{name}.stop_epoch"] = np.asarray(-1 if col["stop_epoch"] is None else col["stop_epoch"])
         arrays[f"{name}.returned_epoch"] = np.asarray(-1 if col["returned_epoch"] is None else col["returned_epoch"])
@@ -123,8 +147,8 @@ def make(profile: str, outdir) -> list:
     measured.update({f"{n} stop reason": c["stop_reason"] for n, c in cols.items()})
     measured.update({f"{n} returned epoch": c["returned_epoch"] for n, c in cols.items()})
     measured.update({f"{n} max q_d (epoch mean)": float(np.max(c["q_d"])) for n, c in cols.items() if len(c["q_d"])})
-    text = ("Algorithm 2 on NSGAN runs: top, the epoch means of q_d (the (1 - 1/m) quantile of ||grad d/d|| over "
-            "each generated batch, log scale, threshold k_d/(2 sigma) dashed) and of the steepness S_g (mean "
+    text = ("Algorithm 2 on NSGAN runs: top, per iteration (faint) and as epoch means (markers), q_d (the "
+            "(1 - 1/m) quantile of ||grad d/d|| over each generated batch, log scale, threshold k_d/(2 sigma) dashed) and of the steepness S_g (mean "
             "||J_g(z)||_2, power iteration, right axis); Algorithm 2 itself tests every iteration, the black line "
             "is the epoch in which it fired, and training continued past it. Bottom: samples on the run's fixed "
             "latents at evaluation epochs around the stop (mixtures: the first two coordinates over real samples "
