@@ -151,8 +151,9 @@ def make(profile: str, outdir) -> list:
             "(1 - 1/m) quantile of ||grad d/d|| over each generated batch, log scale, threshold k_d/(2 sigma) "
             "dashed) and the steepness S_g (mean ||J_g(z)||_2, power iteration, right axis); Algorithm 2 itself "
             "tests every iteration, the black line is the epoch in which it fired, and training continued past "
-            "it. Bottom: samples on the run's fixed latents at evaluation epochs around the stop (mixtures: the first two coordinates over real samples "
-            "in orange); the red frame marks the checkpoint Algorithm 2 returns (best score before the stop).")
+            "it. Bottom: samples on the run's fixed latents at evaluation epochs around the stop (mixtures: the "
+            "first two coordinates over real samples in orange); the red frame marks the checkpoint Algorithm 2 "
+            "returns (best score before the stop).")
     if missing:
         text += " Not drawn: " + "; ".join(missing) + "."
     stand_in = ""
