@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 from ganphase.simulate.evidence import collapse as ev
 from ganphase.theory import REGISTRY, Part, compare
 from ganphase.theory import collapse as theory
-from ganphase.theory.symbols import s, sigma
+from ganphase.theory.symbols import sigma
 
 IDS = ("sec-4.1", "thm-4.1", "thm-4.2", "app-g.1")
 

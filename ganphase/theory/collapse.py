@@ -202,7 +202,8 @@ def theorem_4_1():
     title="steepness drop in the collapse phase: S_g' <= (1 - s/(4 sigma - r)^2) S_g",
     section=SECTION,
     assumptions=ASSUMPTION_4_1 + ("the conditions of Theorem 4.1", "0 < r = ||g(z) - x_i||_2 < 2 sigma",
-                                  "0 < s < (4 sigma - r)^2 (the printed step condition)", "n >= 2"),
+                                  "0 < s < (4 sigma - r)^2 (the printed step condition)",
+                                  "dimension n; the norm and step parts are for n >= 2 (n = 1 has only the radial eigenvalue)"),
     note="H, its eigenvalues and the symmetry of H agree with the proof.  The spectral norm of I + sH is "
          "max(|1 - s/(r(4 sigma - r))|, |1 - s/(4 sigma - r)^2|): the tangential eigenvalue 1 - s/(r(4 sigma - r)) "
          "is the smaller one for r < 2 sigma and becomes negative for s > r(4 sigma - r), which the printed "
