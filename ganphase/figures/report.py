@@ -64,11 +64,16 @@ def collect(out, state: dict) -> dict:
 
 
 # ----------------------------------------------------------------------------- Markdown
+def _cell(text) -> str:
+    """Text for a Markdown table cell: one line, pipes escaped."""
+    return " ".join(str(text or "").split()).replace("|", "\\|")
+
+
 def _claims_table_md(rows) -> list[str]:
     out = ["| id | where printed | verdict | evidence | evidence detail |", "|---|---|---|---|---|"]
     for r in rows:
-        detail = (r.get("evidence_detail") or "").replace("|", "/").replace("\n", " ")
-        out.append(f"| `{r['id']}` | {r['source']} | {r['verdict']} | {r['evidence']} | {detail} |")
+        out.append(f"| `{r['id']}` | {_cell(r['source'])} | {r['verdict']} | {r['evidence']} | "
+                   f"{_cell(r.get('evidence_detail'))} |")
     return out
 
 
@@ -80,7 +85,7 @@ def markdown(data: dict) -> str:
            "| stage | status | seconds | detail |", "|---|---|---|---|"]
     for name, s in st["stages"].items():
         reused = " (reused)" if s.get("reused") else ""
-        out.append(f"| {name} | {s['status']}{reused} | {s.get('seconds', 0):.1f} | {s.get('detail', '')} |")
+        out.append(f"| {name} | {s['status']}{reused} | {s.get('seconds', 0):.1f} | {_cell(s.get('detail'))} |")
     failed = [n for n, s in st["stages"].items() if s["status"] == "failed"]
     out += ["", f"Failed stages: {', '.join(failed)}." if failed else "Every stage completed.", ""]
     rows = data["claims"]
@@ -97,7 +102,7 @@ def markdown(data: dict) -> str:
                if errata else "No errata (the claims stage did not complete).")
     out += ["", "## Figures", "", "| figure | status | seconds | note |", "|---|---|---|---|"]
     for f in data["figures"]:
-        out.append(f"| {f['number']} | {f['status']} | {f.get('seconds', 0):.1f} | {f.get('reason') or f.get('title', '')} |")
+        out.append(f"| {f['number']} | {f['status']} | {f.get('seconds', 0):.1f} | {_cell(f.get('reason') or f.get('title'))} |")
     for f in data["figures"]:
         out += ["", f"### Figure {f['number']}: {f.get('title', '')}", ""]
         if f["png"]:
@@ -133,7 +138,7 @@ def markdown_html(text: str) -> str:
         if items:
             out.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in items) + "</ul>")
         if table:
-            cells = [[c.strip() for c in row.strip().strip("|").split("|")] for row in table
+            cells = [[c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", row.strip()[1:-1])] for row in table
                      if not re.fullmatch(r"\|?[\s|:-]+\|?", row.strip())]
             head, body = cells[0], cells[1:]
             out.append("<table><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in head) + "</tr>"
