@@ -189,3 +189,14 @@ def test_figures_cli_rejects_unknown_numbers(arg, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "\n" not in err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("n", sorted(MODULES))
+def test_claims_illustrated_are_registered(drawn, n):
+    import json
+
+    from ganphase.theory.claims import REGISTRY
+    record = json.loads((drawn[0] / f"fig{n:02d}.json").read_text())
+    assert record["claims"] and record["profile"] == "quick" and record["seed"] == common.SEED
+    for claim_id in record["claims"]:
+        REGISTRY[claim_id]  # raises ValueError for an unknown id
