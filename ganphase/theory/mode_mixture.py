@@ -95,6 +95,12 @@ def mode_mixture_bound():
     ]
 
 
+def _two_mode_point(rnd):
+    """Random rational (sigma, x >= 3 sigma, k) for the N = 2 comparison."""
+    s = sp.Rational(rnd.randint(2, 12), 4)
+    return {sigma: s, xm: 3 * s + sp.Rational(rnd.randint(0, 24), 4), k: sp.Rational(rnd.randint(2, 40), 4)}
+
+
 @REGISTRY.claim(
     "thm-c.7", source="Theorem C.7, Appendix C.8 (closing remark: N = 2, -x_1 = x_2 = x)",
     title="two symmetric modes: the mode-mixture bound Phi((2x - 3 sigma)/(2k)) - Phi(-(2x - 3 sigma)/(2k))",
@@ -113,15 +119,11 @@ def mode_mixture_two_modes():
     from_argument = derived_bound_term().subs(subs).subs(c, centre)
     printed = Phi((2 * xm - 3 * sigma) / (2 * k)) - Phi(-(2 * xm - 3 * sigma) / (2 * k))
 
-    def point(rnd):
-        s = sp.Rational(rnd.randint(2, 12), 4)
-        return {sigma: s, xm: 3 * s + sp.Rational(rnd.randint(0, 24), 4), k: sp.Rational(rnd.randint(2, 40), 4)}
-
     return [
         Part("midpoint_preimage", derived=centre, printed=sp.Integer(0), equation=r"\Phi^{-1}(\Psi(0))"),
-        Part("simplification_of_printed", derived=from_printed, printed=printed, domain=point,
+        Part("simplification_of_printed", derived=from_printed, printed=printed, domain=_two_mode_point,
              equation=r"\text{Theorem C.7 at } N=2"),
-        Part("bound", derived=from_argument, printed=printed, domain=point,
+        Part("bound", derived=from_argument, printed=printed, domain=_two_mode_point,
              equation=r"P(g(Z) \in [-x+3\sigma, x-3\sigma])"),
         Part("two_phi_minus_one", derived=sp.simplify(from_argument - (2 * Phi((xm - 3 * sigma) / k) - 1)),
              equation=r"\text{bound} - (2\Phi(a) - 1)"),
