@@ -281,9 +281,9 @@ def test_disk_cache_ignores_an_entry_of_another_key(tmp_path, monkeypatch):
     entry = claims._disk_file(build)
     stale = pickle.loads(entry.read_bytes())
     fake = (Part("field", derived=sp.Integer(42)),)
-    entry.write_bytes(pickle.dumps({"key": "an old source", "parts": fake}))
+    entry.write_bytes(pickle.dumps({"key": "an old source", "items": fake}))
     assert claims._disk_load(build) is None
-    assert _derive_uncached_in_memory(build) == stale["parts"]
+    assert _derive_uncached_in_memory(build) == stale["items"]
 
 
 def test_disk_cache_can_be_switched_off(tmp_path, monkeypatch):
@@ -301,3 +301,19 @@ def test_cli_unknown_id_is_one_line_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "no-such-claim" in err
     assert not (tmp_path / "claims.tex").exists()
+
+
+def test_verdicts_are_cached_on_disk_and_equal_a_fresh_comparison(tmp_path, monkeypatch):
+    from ganphase.theory import claims
+
+    monkeypatch.setenv("GANPHASE_CACHE", str(tmp_path))
+    claim = REGISTRY["thm-3.4"]
+    fresh = tuple(claims.compare(p, seed=0) for p in claim.build() if p.printed is not None)
+    claims._cached_verdicts.cache_clear()
+    assert claims._cached_verdicts(claim.build, 0) == fresh
+    path = claims._disk_file(claim.build, "verdicts-0")
+    assert path.is_file() and claims._disk_read(path, claim.build, claims.PartVerdict) == fresh
+    path.write_bytes(b"garbage")
+    claims._cached_verdicts.cache_clear()
+    assert claims._cached_verdicts(claim.build, 0) == fresh  # a corrupt entry is recomputed
+    claims._cached_verdicts.cache_clear()

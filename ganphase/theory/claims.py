@@ -92,7 +92,7 @@ class Claim:
         return (self.part(name) if name else self.parts()[0]).derived
 
     def part_verdicts(self, seed: int = 0) -> tuple[PartVerdict, ...]:
-        return tuple(compare(p, seed=seed) for p in self.parts() if p.printed is not None)
+        return _cached_verdicts(self.build, seed)
 
     def verdict(self, seed: int = 0) -> tuple[str, dict | None]:
         """Overall verdict: ``differs`` if any part differs, ``agrees`` if all agree."""
@@ -115,6 +115,19 @@ def _cached_parts(build: Callable[[], Sequence[Part]]) -> tuple[Part, ...]:
             raise TypeError(f"{build.__qualname__} must return a non-empty sequence of Part")
         _disk_store(build, parts)
     return parts
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_verdicts(build: Callable[[], Sequence[Part]], seed: int) -> tuple[PartVerdict, ...]:
+    """compare() of every printed part: from memory, else from the disk cache (same key as the parts), else now."""
+    path = _disk_file(build, f"verdicts-{seed}")
+    found = _disk_read(path, build, PartVerdict)
+    if found is not None:
+        return found
+    verdicts = tuple(compare(p, seed=seed) for p in _cached_parts(build) if p.printed is not None)
+    if verdicts:
+        _disk_write(path, build, verdicts)
+    return verdicts
 
 
 # --------------------------------------------------------------------------- disk cache of derivations
@@ -163,44 +176,52 @@ def _disk_key(build) -> str | None:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _disk_file(build):
+def _disk_file(build, kind: str = "parts"):
     folder = _disk_dir()
     if folder is None or "<" in build.__qualname__:  # nested functions share qualnames: not cached
         return None
-    return folder / "parts" / f"{build.__module__}.{build.__qualname__}.pickle"
+    return folder / kind / f"{build.__module__}.{build.__qualname__}.pickle"
 
 
-def _disk_load(build) -> tuple[Part, ...] | None:
+def _disk_read(path, build, item_type) -> tuple | None:
+    """The tuple stored at path if its key is the build's current key, else None."""
     import pickle
 
-    path = _disk_file(build)
     if path is None or not path.is_file():
         return None
     try:
         entry = pickle.loads(path.read_bytes())
-        parts = entry["parts"]
-        ok = entry["key"] == _disk_key(build) and isinstance(parts, tuple) and parts \
-            and all(isinstance(p, Part) for p in parts)
+        items = entry["items"]
+        ok = entry["key"] == _disk_key(build) and isinstance(items, tuple) and items \
+            and all(isinstance(p, item_type) for p in items)
     except Exception:  # a corrupt entry is ignored and rebuilt
         return None
-    return parts if ok else None
+    return items if ok else None
 
 
-def _disk_store(build, parts: tuple[Part, ...]) -> None:
+def _disk_write(path, build, items: tuple) -> None:
     import pickle
 
     from ganphase.io import atomic_write_bytes
 
-    path, key = _disk_file(build), _disk_key(build)
+    key = _disk_key(build)
     if path is None or key is None:
         return
     try:
-        data = pickle.dumps({"key": key, "parts": parts}, protocol=pickle.HIGHEST_PROTOCOL)
-        if pickle.loads(data)["parts"] != parts:  # only entries that read back equal are worth keeping
+        data = pickle.dumps({"key": key, "items": items}, protocol=pickle.HIGHEST_PROTOCOL)
+        if pickle.loads(data)["items"] != items:  # only entries that read back equal are worth keeping
             return
         atomic_write_bytes(path, data)
     except Exception:  # unpicklable parts, or a cache folder that cannot be written: derive every time
         return
+
+
+def _disk_load(build) -> tuple[Part, ...] | None:
+    return _disk_read(_disk_file(build), build, Part)
+
+
+def _disk_store(build, parts: tuple[Part, ...]) -> None:
+    _disk_write(_disk_file(build), build, parts)
 
 
 class Registry:
@@ -338,8 +359,11 @@ def _leaves(expr) -> list:
     return [expr]
 
 
-def _symbolic_zero(diff: sp.Basic) -> bool:
-    for transform in (lambda e: e, sp.expand, sp.cancel, sp.simplify):
+CHEAP_TRANSFORMS = (lambda e: e, sp.expand, sp.cancel)
+
+
+def _symbolic_zero(diff: sp.Basic, transforms=(*CHEAP_TRANSFORMS, sp.simplify)) -> bool:
+    for transform in transforms:
         try:
             if transform(diff) == 0:
                 return True
@@ -371,9 +395,21 @@ def compare(part: Part, seed: int = 0, n_points: int = N_POINTS) -> PartVerdict:
         return PartVerdict(part.name, "differs", "shape",
                            {"reason": f"printed has {len(printed)} entries, derived {len(derived)}"})
     diffs = [sp.sympify(a) - sp.sympify(b) for a, b in zip(printed, derived)]
+    if all(_symbolic_zero(d, CHEAP_TRANSFORMS) for d in diffs):
+        return PartVerdict(part.name, "agrees", "symbolic")
+    numeric = _compare_numeric(part, printed, derived, seed, n_points)
+    if numeric.verdict == "differs" and _clearly_apart(numeric.counterexample):
+        return numeric  # no simplification can make these equal; spare the (slow) attempt
     if all(_symbolic_zero(d) for d in diffs):
         return PartVerdict(part.name, "agrees", "symbolic")
-    return _compare_numeric(part, printed, derived, seed, n_points)
+    return numeric
+
+
+def _clearly_apart(counterexample: dict) -> bool:
+    """Printed and derived values differ by more than 1e-8 relative: far beyond 40-digit rounding."""
+    a, b = (complex(v["re"], v["im"]) if isinstance(v, dict) else v
+            for v in (counterexample["printed_value"], counterexample["derived_value"]))
+    return abs(a - b) > 1e-8 * (abs(a) + abs(b))
 
 
 def _instantiate_functions(exprs, rng: random.Random):

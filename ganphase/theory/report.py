@@ -16,10 +16,14 @@ def _latex(expr) -> str | None:
     return None if expr is None else sp.latex(expr)
 
 
-def claim_row(claim: Claim, seed: int = 0, evidence: bool = True, thorough: bool = False) -> dict:
-    """One row of the claims table (the keys of ``ganphase claims --json``)."""
+def claim_row(claim: Claim, seed: int = 0, evidence: bool = True, thorough: bool = False, ev=None) -> dict:
+    """One row of the claims table (the keys of ``ganphase claims --json``).
+
+    ``ev``: the claim's Evidence when it was already run (by ``claim_rows``' worker process).
+    """
     verdict, counterexample = claim.verdict(seed)
-    ev = REGISTRY.run_evidence(claim.id, seed=seed, thorough=thorough) if evidence else None
+    if evidence and ev is None:
+        ev = REGISTRY.run_evidence(claim.id, seed=seed, thorough=thorough)
     parts = claim.parts()
     return {
         "id": claim.id,
@@ -40,12 +44,54 @@ def claim_row(claim: Claim, seed: int = 0, evidence: bool = True, thorough: bool
     }
 
 
+def _evidence_in_worker(ids: list[str], seed: int) -> list:
+    """Run the quick evidence of ``ids`` (in a separate process; its results are independent of where it runs)."""
+    from ganphase.theory.claims import load
+
+    load(evidence=True)
+    return [REGISTRY.run_evidence(i, seed=seed) for i in ids]
+
+
 def claim_rows(ids=None, seed: int = 0, evidence: bool = True, progress: bool = False) -> list[dict]:
+    """Rows of the claims table; with several claims and cores, the evidence runs in a second process
+    while this one derives and compares (the two halves take similar time)."""
     claims = [REGISTRY[i] for i in ids] if ids else list(REGISTRY)
+    pending = _start_evidence([c.id for c in claims], seed) if evidence and len(claims) > 1 else None
+    iterated = claims
     if progress:
         from tqdm import tqdm
-        claims = tqdm(claims, desc="claims", unit="claim", leave=False)
-    return [claim_row(c, seed, evidence) for c in claims]
+        iterated = tqdm(claims, desc="claims", unit="claim", leave=False)
+    verdicts = [(c, c.verdict(seed)) for c in iterated]
+    evs = _finish_evidence(pending, [c.id for c in claims], seed)
+    return [claim_row(c, seed, evidence, ev=evs[c.id] if evs else None) for c, _ in verdicts]
+
+
+def _start_evidence(ids, seed):
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    if (os.cpu_count() or 1) < 2:
+        return None
+    try:
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        return pool, pool.submit(_evidence_in_worker, ids, seed)
+    except (OSError, RuntimeError):  # no process could be started: run the evidence here
+        return None
+
+
+def _finish_evidence(pending, ids, seed):
+    """{id: Evidence} from the worker; None (evidence then runs in this process) if there was no worker."""
+    if pending is None:
+        return None
+    pool, future = pending
+    try:
+        results = future.result()
+    except Exception:  # the worker died (killed, out of memory): fall back to running the evidence here
+        return None
+    finally:
+        pool.shutdown()
+    return dict(zip(ids, results))
 
 
 def table_text(rows: list[dict]) -> str:
