@@ -200,3 +200,9 @@ def test_claims_illustrated_are_registered(drawn, n):
     assert record["claims"] and record["profile"] == "quick" and record["seed"] == common.SEED
     for claim_id in record["claims"]:
         REGISTRY[claim_id]  # raises ValueError for an unknown id
+
+
+def test_a_caption_naming_an_unregistered_claim_is_refused():
+    with pytest.raises(ValueError, match="not in the registry: alg-99"):
+        common.Caption(1, "text", "quick", claims=("thm-3.4", "alg-99"))
+    assert common.Caption(1, "text", "quick", claims=("thm-3.4",)).claims == ("thm-3.4",)

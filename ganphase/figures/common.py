@@ -39,6 +39,14 @@ class Caption:
     stand_in: str = ""                           # what replaces the paper's setting in this profile, if anything
     seed: int = SEED
 
+    def __post_init__(self):
+        from ganphase.theory.claims import REGISTRY, load
+
+        load()
+        unknown = [c for c in self.claims if c not in REGISTRY.ids()]
+        if unknown:
+            raise ValueError(f"figure {self.number} names claims that are not in the registry: {', '.join(unknown)}")
+
     def markdown(self) -> str:
         lines = [f"**Figure {self.number}.** {self.text}"]
         if self.stand_in:

@@ -231,6 +231,6 @@ def make(profile: str, outdir) -> list:
             "Off-diagonal entries are images the classifier places between two modes (mode mixture); the paper "
             "reports few entries at initialisation, more as the generator spreads over the modes, and fewer "
             "off-diagonal counts as fitting proceeds (Section 6.1).")
-    return make_fitting_figure(NUMBER, "mnist", settings, profile, outdir, text, ("thm-3.3", "thm-3.4", "app-f.1"),
+    return make_fitting_figure(NUMBER, "mnist", settings, profile, outdir, text, ("thm-3.3", "thm-3.4"),
                                run_stand_in(settings, "mnist"), lambda e: f"epoch {e}", annotate=False,
                                ncols=5)

@@ -179,7 +179,7 @@ def make_distance_figure(number: int, name: str, profile: str, outdir, fallback:
     if found is None:
         text = (f"The {PRETTY[name]} data file was not found (looked in $GANPHASE_DATA and ../shared/data), "
                 "so the class-mean distances of Appendix E could not be computed; nothing is downloaded.")
-        cap = Caption(number, text, profile, settings, claims=("app-e",), stand_in="data file absent")
+        cap = Caption(number, text, profile, settings, claims=("app-f",), stand_in="data file absent")
         return save(placeholder(number, text), outdir, cap)
     used = settings["dataset"]
     dist, labels, info = found
@@ -202,7 +202,7 @@ def make_distance_figure(number: int, name: str, profile: str, outdir, fallback:
             + (f" (printed there: {PAPER_KD[used]})." if used in PAPER_KD else ".")
             + " Appendix E says each mean is taken over 'a set of 10 image tensors sharing the same label'; "
             "here every training image of the label is averaged.")
-    cap = Caption(number, text, profile, settings, claims=("app-e", "app-f.2", "alg-2"), measured=measured,
+    cap = Caption(number, text, profile, settings, claims=("app-f",), measured=measured,
                   stand_in=stand_in)
     return save(fig, outdir, cap) + [dpath]
 

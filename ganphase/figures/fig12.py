@@ -173,6 +173,6 @@ def make(profile: str, outdir) -> list:
         stand_in = (f"discriminators of the short quick runs of figures 4 and 15 (last checkpoint) instead of the "
                     f"paper's pre-collapse checkpoints (epochs 43 and 124); {settings['n_clusters']} clusters of "
                     f"{settings['n_points']} images instead of 100 of 10k; native 28 x 28 images.")
-    cap = Caption(NUMBER, text, profile, settings, claims=("asm-4.1", "thm-4.1", "app-g.1"), measured=measured,
+    cap = Caption(NUMBER, text, profile, settings, claims=("sec-4.1", "thm-4.1", "app-g.1"), measured=measured,
                   stand_in=stand_in)
     return save(fig, outdir, cap) + ([data] if data else [])

@@ -30,6 +30,6 @@ def make(profile: str, outdir) -> list:
             "entries are mode mixture; the paper reports more nonzero entries as fitting spreads the samples, "
             "shrinking off-diagonal values, mode mixture that persists at the end of fitting, and only two "
             "nonzero entries at epoch 36 (collapse).")
-    return make_fitting_figure(NUMBER, "mnist", settings, profile, outdir, text, ("thm-3.3", "thm-3.4", "app-f.1"),
+    return make_fitting_figure(NUMBER, "mnist", settings, profile, outdir, text, ("thm-3.3", "thm-3.4"),
                                run_stand_in(settings, "mnist"), lambda e: f"epoch {e}", annotate=True,
                                ncols=6 if profile != "paper" else 5)

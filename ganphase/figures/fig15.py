@@ -60,5 +60,5 @@ def make(profile: str, outdir) -> list:
                     "iterations of batch 64 instead of 187 (a fifth of a full 64 x 64 epoch); the classifier is "
                     "trained on a subset for fewer epochs.")
     return make_fitting_figure(NUMBER, "fashion-mnist", settings, profile, outdir, text,
-                               ("thm-3.3", "thm-3.4", "app-f.1"), stand_in, collection_label, annotate=True,
+                               ("thm-3.3", "thm-3.4"), stand_in, collection_label, annotate=True,
                                ncols=5)

@@ -109,7 +109,7 @@ def make(profile: str, outdir) -> list:
     paths = reusable(outdir, NUMBER, profile, settings)
     if paths:
         return paths
-    claims = ("thm-3.3", "thm-4.2", "app-g.3")
+    claims = ("thm-3.3", "thm-4.2")
     try:
         folder = ensure(settings, outdir)
         tracks = particle_tracks(folder, settings)
