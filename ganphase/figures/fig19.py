@@ -22,6 +22,6 @@ def make(profile: str, outdir) -> list:
     stand_in = ("The paper's runs are 64 x 64 DCGANs on the full MNIST, Fashion-MNIST and CIFAR-10 (Appendix F.2); "
                 "here the 3-D mixture (Adam, 40 epochs of 40 iterations), the 8x8 digits (MLP, Adam, 80 epochs) "
                 "and 2048-image subsets at native size with 16-channel "
-                "DCGANs for 6 epochs of 24 iterations stand in.")
+                "DCGANs (Adam, step 1e-3) for 12 epochs of 50 iterations stand in.")
     return render(NUMBER, profile, outdir, RUNS[profile], "loss_d", "loss_g", text, ("thm-4.2",),
                   stand_in, same_axis=True)
