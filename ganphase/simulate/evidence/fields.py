@@ -13,6 +13,7 @@ import sympy as sp
 
 from ganphase.simulate.fields import optimal_discriminator, optimal_field, optimal_log_discriminator
 from ganphase.simulate.mixtures import GaussianMixture, table2_case
+from ganphase.theory import fields as theory_fields
 from ganphase.theory import table2 as theory
 from ganphase.theory.claims import REGISTRY, Evidence
 
@@ -184,3 +185,60 @@ def suboptimal_angle_evidence(rng, thorough):
                     f"aligned: {small_r_ok}; with f(r) = r^2 (in C^2(0, oo), f(0) = 0) cos(theta) = "
                     f"{np.unique(np.round(cos_sq[small], 6)).tolist()} at all {int(small.sum())} points with r < 1e-2",
                     {"f": "r**2", "x": x[small][0].tolist(), "cos_theta": float(cos_sq[small][0])} if small.any() else None)
+
+
+@lru_cache(maxsize=None)
+def _sec22_formula(which: str):
+    """The sec-2.2 field ("derived" or "printed") as a numpy function of (r, r')."""
+    part = REGISTRY["sec-2.2"].part("field")
+    expr = part.derived if which == "derived" else part.printed
+    r_sym, dr_sym = sp.symbols("r dr", positive=True)
+    r_fn = theory_fields.ratio(theory_fields.x)
+    expr = expr.subs(sp.Derivative(r_fn, theory_fields.x), dr_sym).subs(r_fn, r_sym)
+    return sp.lambdify((r_sym, dr_sym), expr, modules="numpy")
+
+
+def _scipy_mixture_1d(rng):
+    """The pdf of a random 1-D Gaussian mixture built from scipy.stats.norm."""
+    from scipy import stats
+
+    k = int(rng.integers(1, 4))
+    comps = [stats.norm(rng.normal(0, 2), rng.uniform(0.3, 1.5)) for _ in range(k)]
+    w = rng.dirichlet(np.ones(k))
+    pdf = lambda t: sum(wi * c.pdf(t) for wi, c in zip(w, comps))  # noqa: E731
+    return pdf
+
+
+@REGISTRY.evidence("sec-2.2")
+def particle_field_evidence(rng, thorough):
+    """grad r/(r(1+r)) (the derivation, lambdified) vs finite differences of log d* from scipy densities (1-D),
+    and vs torch autograd of log d* = log p_data - logaddexp(log p_data, log p_g) in n-D."""
+    import torch
+
+    worst_fd = worst_ad = 0.0
+    for _ in range(20 if thorough else 4):
+        pd, pg = _scipy_mixture_1d(rng), _scipy_mixture_1d(rng)
+        x = rng.uniform(-3, 3, size=200)
+        h = 1e-5
+        r = pd(x) / pg(x)
+        dr = (pd(x + h) / pg(x + h) - pd(x - h) / pg(x - h)) / (2 * h)
+        log_d = lambda t: np.log(pd(t)) - np.log(pd(t) + pg(t))  # noqa: E731
+        fd = (log_d(x + h) - log_d(x - h)) / (2 * h)
+        keep = np.abs(fd) > 1e-3
+        err = np.abs(_sec22_formula("derived")(r, dr) - fd)[keep] / np.abs(fd[keep])
+        worst_fd = max(worst_fd, float(err.max(initial=0.0)))
+    for _ in range(6 if thorough else 2):
+        dim = int(rng.integers(2, 6))
+        p_data, p_g = random_mixture(rng, dim, 3).to_torch("cpu"), random_mixture(rng, dim, 2).to_torch("cpu")
+        x = torch.tensor(rng.normal(0, 2, size=(100, dim)), requires_grad=True)
+        lpd, lpg = p_data.log_prob(x), p_g.log_prob(x)
+        (grad_log_d,) = torch.autograd.grad((lpd - torch.logaddexp(lpd, lpg)).sum(), x, retain_graph=True)
+        r = (lpd - lpg).exp()
+        (grad_r,) = torch.autograd.grad(r.sum(), x)
+        keep = (lpd - lpg).abs().detach().numpy() < 10   # autograd of log d* loses ~eps * r to cancellation
+        formula = _sec22_formula("derived")(r.detach().numpy()[keep, None], grad_r.numpy()[keep])
+        worst_ad = max(worst_ad, relative_error(formula, grad_log_d.numpy()[keep]))
+    ok = worst_fd < 1e-6 and worst_ad < 1e-10
+    return Evidence("passed" if ok else "failed",
+                    f"grad r/(r(1+r)) vs central differences of log d* (scipy mixtures, 1-D): max rel err {worst_fd:.1e}; "
+                    f"vs torch autograd of log d* in 2-5 dimensions (grad r by autograd): {worst_ad:.1e}")
