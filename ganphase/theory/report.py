@@ -61,9 +61,10 @@ def claim_rows(ids=None, seed: int = 0, evidence: bool = True, progress: bool = 
     if progress:
         from tqdm import tqdm
         iterated = tqdm(claims, desc="claims", unit="claim", leave=False)
-    verdicts = [(c, c.verdict(seed)) for c in iterated]
-    evs = _finish_evidence(pending, [c.id for c in claims], seed)
-    return [claim_row(c, seed, evidence, ev=evs[c.id] if evs else None) for c, _ in verdicts]
+    for c in iterated:  # derive and compare (cached on the claim) while the worker runs the evidence
+        c.verdict(seed)
+    evs = _finish_evidence(pending, [c.id for c in claims])
+    return [claim_row(c, seed, evidence, ev=evs[c.id] if evs else None) for c in claims]
 
 
 def _start_evidence(ids, seed):
@@ -80,7 +81,7 @@ def _start_evidence(ids, seed):
         return None
 
 
-def _finish_evidence(pending, ids, seed):
+def _finish_evidence(pending, ids):
     """{id: Evidence} from the worker; None (evidence then runs in this process) if there was no worker."""
     if pending is None:
         return None
