@@ -68,3 +68,21 @@ def test_claims_json_keys(capsys):
     rows = json.loads(capsys.readouterr().out)
     assert {"id", "source", "verdict", "printed", "derived", "counterexample", "evidence"} <= set(rows[0])
     assert rows[0]["evidence"] in ("passed", "failed", "none")
+
+
+def test_evidence_from_the_worker_process_equals_evidence_run_here(monkeypatch):
+    import os
+
+    from ganphase.theory.report import claim_rows
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("the evidence worker is only started with two or more cores")
+    ids = ["sec-2.2", "thm-c.1"]
+    here = {i: REGISTRY.run_evidence(i, seed=2) for i in ids}
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("evidence ran in the main process, not in the worker")
+
+    monkeypatch.setattr(REGISTRY, "run_evidence", not_here)  # the spawned worker imports a fresh registry
+    for row in claim_rows(ids, seed=2):
+        assert (row["evidence"], row["evidence_detail"]) == (here[row["id"]].status, here[row["id"]].detail)
