@@ -105,11 +105,21 @@ def test_background_verdicts_and_the_entropy_sign():
 
 
 def test_logit_gradients_by_finite_differences():
+    """The registry's derived d l / da (not a formula typed here) against central differences of the losses."""
+    claim = REGISTRY["bg-logit-gradients"]
+    a_sym = sp.Symbol("a", real=True)
     a = np.linspace(-20, 20, 41)
     h = 1e-6
-    minimax = lambda t: -np.logaddexp(0, t)   # log(1 - sigmoid(t)), without cancellation   # noqa: E731
-    fd = (minimax(a + h) - minimax(a - h)) / (2 * h)
-    assert np.allclose(fd, -1 / (1 + np.exp(-a)), atol=1e-7)
+    losses = {"d l_min / da": lambda t: -np.logaddexp(0, t),   # log(1 - sigmoid(t)), without cancellation
+              "d l_ns / da": lambda t: np.logaddexp(0, -t)}    # -log sigmoid(t)
+    for name, loss in losses.items():
+        derived = sp.lambdify(a_sym, claim.derived(name), "numpy")(a)
+        fd = (loss(a + h) - loss(a - h)) / (2 * h)
+        np.testing.assert_allclose(derived, fd, rtol=0, atol=1e-7, err_msg=name)
+    # the saturation the claim is about: the minimax gradient vanishes for a -> -oo, the non-saturating one does not
+    derived_min = sp.lambdify(a_sym, claim.derived("d l_min / da"), "numpy")
+    derived_ns = sp.lambdify(a_sym, claim.derived("d l_ns / da"), "numpy")
+    assert abs(derived_min(-20.0)) < 1e-8 and derived_ns(-20.0) == pytest.approx(-1.0, abs=1e-8)
 
 
 def test_evidence_background_passes():
