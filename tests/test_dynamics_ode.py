@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import integrate
 
+from ganphase.simulate.mixtures import GaussianMixture
 from ganphase.cli import main
 from ganphase.simulate import ode
 from ganphase.simulate.evidence.dynamics import numeric_particle_step, theorem_c5_evidence
@@ -110,7 +111,7 @@ def test_suboptimal_with_f_one_is_theorem_c5():
 def test_slope_recurrence_matches_the_grid_flow_for_one_step_only():
     """After one step the flow's g'(0) is the recurrence's; later g''' != 0 and they part (the update is not linear)."""
     k0, k_star, dt = 0.6, 1.5, 5e-4
-    flow = PushforwardFlow(ode.gaussian_target([0.0], [k_star], [1.0]), lambda v: k0 * v, latent_grid(201, 8.0))
+    flow = PushforwardFlow(GaussianMixture([0.0], [k_star], [1.0]), lambda v: k0 * v, latent_grid(201, 8.0))
     record = run_flow(flow, dt, 1000)
     ks = ode.iterate_recurrence(k0, k_star, dt, 1000)
     assert record.slope[1] == pytest.approx(ks[1], rel=1e-9)

@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import special, stats
 
+from ganphase.simulate.mixtures import GaussianMixture
 from ganphase.simulate import ode
 from ganphase.simulate.pushforward import (Derivatives, FlowRecord, PushforwardFlow, fornberg_weights,
                                            latent_grid, run_flow)
@@ -52,7 +53,7 @@ def test_latent_grid_rejects_bad_input(bad):
 
 def test_linear_generator_density_is_the_scipy_normal():
     a, b = 1.7, 0.4
-    flow = PushforwardFlow(ode.gaussian_target([0.0], [1.0], [1.0]), lambda v: a * v + b, latent_grid(401, 8.0))
+    flow = PushforwardFlow(GaussianMixture([0.0], [1.0], [1.0]), lambda v: a * v + b, latent_grid(401, 8.0))
     x = np.linspace(-8, 8, 97)
     assert np.allclose(flow.log_density(x), stats.norm(b, a).logpdf(x), atol=1e-9)
     assert np.all(flow.log_density(np.array([-100.0, 100.0])) == -np.inf)
@@ -84,7 +85,7 @@ def test_density_matches_a_monte_carlo_histogram():
 # --------------------------------------------------------------------------- the flow
 
 def test_flow_is_stationary_when_p_g_equals_p_data():
-    flow = PushforwardFlow(ode.gaussian_target([0.3], [1.4], [1.0]), lambda v: 1.4 * v + 0.3, latent_grid(201, 7.0))
+    flow = PushforwardFlow(GaussianMixture([0.3], [1.4], [1.0]), lambda v: 1.4 * v + 0.3, latent_grid(201, 7.0))
     assert np.max(np.abs(flow.field())) < 1e-9
 
 

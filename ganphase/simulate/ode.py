@@ -159,15 +159,10 @@ def third_closure_from(record) -> Callable[[float], float]:
     return lambda s: float(np.interp(s, t, c))
 
 
-def gaussian_target(means, sigmas, weights):
-    """A 1-D Gaussian mixture p_data (``ganphase.simulate.mixtures.GaussianMixture``)."""
-    return GaussianMixture(means, sigmas, weights)
-
-
 def symmetric_mixture(mu: float, sigma: float):
     """p_data = 0.5 N(-mu, sigma^2) + 0.5 N(mu, sigma^2)  (Theorem 3.3)."""
     _positive("mu", mu), _positive("sigma", sigma)
-    return gaussian_target([-mu, mu], [sigma, sigma], [0.5, 0.5])
+    return GaussianMixture([-mu, mu], [sigma, sigma], [0.5, 0.5])
 
 
 # --------------------------------------------------------------------------- the early-growth regime

@@ -24,6 +24,7 @@ import numpy as np
 import sympy as sp
 from scipy import optimize, stats
 
+from ganphase.simulate.mixtures import GaussianMixture
 from ganphase.simulate import ode
 from ganphase.simulate.pushforward import PushforwardFlow, latent_grid, run_flow
 from ganphase.theory import dynamics as th
@@ -230,7 +231,7 @@ def _recurrence_evidence(rng, thorough, suboptimal_list):
     k, k_star = float(rng.uniform(0.5, 2.0)), float(rng.uniform(0.5, 2.0))
     lam = suboptimal_list[0]
     if lam is None:
-        flow = PushforwardFlow(ode.gaussian_target([0.0], [k_star], [1.0]), lambda v: k * v, latent_grid(401, 8.0))
+        flow = PushforwardFlow(GaussianMixture([0.0], [k_star], [1.0]), lambda v: k * v, latent_grid(401, 8.0))
         dt = 0.05
         a0, _ = flow.slope_and_third()
         flow.step(dt)
