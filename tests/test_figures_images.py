@@ -36,6 +36,21 @@ def assert_rendered(outdir, number):
     return json.loads(base.with_suffix(".json").read_text())
 
 
+def drawn(module, outdir, *data_files):
+    """Draw the figure's test profile (skipped when a data file is absent): its caption record and saved arrays."""
+    for name in data_files:
+        need_data_file(name)
+    module.make("test", outdir)
+    record = assert_rendered(outdir, module.NUMBER)
+    with np.load(outdir / f"fig{module.NUMBER:02d}.data.npz") as d:
+        return record, {k: d[k] for k in d.files}
+
+
+def last_checkpoint(settings, outdir, epochs):
+    """The folder of the run the settings name, and the last epoch the figure drew."""
+    return fig04.ensure(settings, outdir), int(epochs[-1])
+
+
 def independent_distances(path, subset, side=64, split="test"):
     """Appendix E the long way: every image resized to side x side, scaled to [-1, 1], class means, cdist."""
     with np.load(path, allow_pickle=False) as f:
@@ -110,11 +125,8 @@ def counts_by_rule(probs, tau=TAU):
 
 
 def test_fig04_heatmap_is_log_pair_counts_of_classifier_probabilities(outdir):
-    need_data_file("mnist.npz")
-    fig04.make("test", outdir)
-    assert_rendered(outdir, 4)
-    with np.load(outdir / "fig04.data.npz") as d:
-        epochs, probs, counts, logc = d["epochs"], d["probs"], d["counts"], d["log_counts"]
+    _, d = drawn(fig04, outdir, "mnist.npz")
+    epochs, probs, counts, logc = d["epochs"], d["probs"], d["counts"], d["log_counts"]
     assert list(epochs) == fig04.SETTINGS["test"]["epochs"]
     assert probs.shape == (len(epochs), fig04.SETTINGS["test"]["n_images"], 10)
     for p, c, lc in zip(probs, counts, logc):
@@ -125,9 +137,9 @@ def test_fig04_heatmap_is_log_pair_counts_of_classifier_probabilities(outdir):
     from ganphase.simulate.train import load_generator
 
     settings = fig04.SETTINGS["test"]
-    folder = fig04.ensure(settings, outdir)
+    folder, e = last_checkpoint(settings, outdir, epochs)
     model, _ = fig04.classifier("mnist", settings, outdir, device="cpu")
-    G = load_generator(folder, int(epochs[-1]))
+    G = load_generator(folder, e)
     z = torch.randn(settings["n_images"], 100, generator=torch.Generator().manual_seed(4040))
     with torch.no_grad():
         p = torch.softmax(model.eval()(to_side(G(z), 28)).double(), 1).numpy()
@@ -135,23 +147,19 @@ def test_fig04_heatmap_is_log_pair_counts_of_classifier_probabilities(outdir):
 
 
 def test_fig12_curve_at_scale_zero_is_mean_d_at_the_centres(outdir):
-    need_data_file("mnist.npz")
-    need_data_file("fashion_mnist.npz")
-    fig12.make("test", outdir)
-    record = assert_rendered(outdir, 12)
+    record, d = drawn(fig12, outdir, "mnist.npz", "fashion_mnist.npz")
     from ganphase.simulate.train import load_discriminator
 
-    with np.load(outdir / "fig12.data.npz") as d:
-        for name in ("mnist", "fashion_mnist"):
-            m = record["measured"][name.replace("_", "-")]
-            scales, mean_d, centres = d[f"{name}_scales"], d[f"{name}_mean_d"], d[f"{name}_centres"]
-            assert scales[0] == 0 and np.all(np.diff(scales) > 0)
-            assert len(centres) == fig12.SETTINGS["test"]["n_clusters"]
-            D = load_discriminator(outdir / m["run (in outdir)"], m["checkpoint_epoch"])
-            with torch.no_grad():
-                at_centres = torch.sigmoid(D(torch.as_tensor(centres))).double().mean().item()
-            assert mean_d[0] == pytest.approx(at_centres, rel=1e-6)
-            assert m["mean_d_at_centres"] == pytest.approx(at_centres, rel=1e-6)
+    for name in ("mnist", "fashion_mnist"):
+        m = record["measured"][name.replace("_", "-")]
+        scales, mean_d, centres = d[f"{name}_scales"], d[f"{name}_mean_d"], d[f"{name}_centres"]
+        assert scales[0] == 0 and np.all(np.diff(scales) > 0)
+        assert len(centres) == fig12.SETTINGS["test"]["n_clusters"]
+        D = load_discriminator(outdir / m["run (in outdir)"], m["checkpoint_epoch"])
+        with torch.no_grad():
+            at_centres = torch.sigmoid(D(torch.as_tensor(centres))).double().mean().item()
+        assert mean_d[0] == pytest.approx(at_centres, rel=1e-6)
+        assert m["mean_d_at_centres"] == pytest.approx(at_centres, rel=1e-6)
 
 
 def test_fig12_scale_grid_reaches_the_printed_maximum():
@@ -161,10 +169,8 @@ def test_fig12_scale_grid_reaches_the_printed_maximum():
 
 
 def test_fig14_annotated_heatmaps_share_figure_4s_run(outdir):
-    need_data_file("mnist.npz")
-    fig14.make("test", outdir)
-    assert_rendered(outdir, 14)
-    with np.load(outdir / "fig14.data.npz") as a, np.load(outdir / "fig04.data.npz") as b:
+    _, a = drawn(fig14, outdir, "mnist.npz")
+    with np.load(outdir / "fig04.data.npz") as b:
         common = [e for e in a["epochs"] if e in b["epochs"]]
         assert common
         for e in common:   # same run, same latents, same classifier: the same counts
@@ -174,16 +180,12 @@ def test_fig14_annotated_heatmaps_share_figure_4s_run(outdir):
 
 @pytest.mark.slow
 def test_fig16_particles_follow_fixed_latents(outdir):
-    need_data_file("cifar10.npz")
-    fig16.make("test", outdir)
-    assert_rendered(outdir, 16)
+    _, d = drawn(fig16, outdir, "cifar10.npz")
     from ganphase.simulate.monitors import log_d_grad_norms
     from ganphase.simulate.train import load_discriminator, load_generator
 
-    with np.load(outdir / "fig16.data.npz") as d:
-        epochs, z, samples, norms = d["epochs"], d["z"], d["samples"], d["grad_norms"]
-    folder = fig04.ensure(fig16.SETTINGS["test"], outdir)
-    e = int(epochs[-1])
+    epochs, z, samples, norms = d["epochs"], d["z"], d["samples"], d["grad_norms"]
+    folder, e = last_checkpoint(fig16.SETTINGS["test"], outdir, epochs)
     G, D = load_generator(folder, e), load_discriminator(folder, e)
     with torch.no_grad():
         x = G(torch.as_tensor(z))
