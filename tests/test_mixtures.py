@@ -81,3 +81,7 @@ def test_1d_score_keeps_a_flat_input_flat():
     x = np.linspace(-3, 3, 11)
     assert mix.score(x).shape == (11,)
     np.testing.assert_allclose(mix.score(x), mix.score(x[:, None])[:, 0])
+    # and the values are d/dx log p, by central differences of scipy's densities
+    h = 1e-6
+    log_p = lambda t: np.log(0.5 * stats.norm(-1.0, 0.5).pdf(t) + 0.5 * stats.norm(2.0, 0.5).pdf(t))  # noqa: E731
+    np.testing.assert_allclose(mix.score(x), (log_p(x + h) - log_p(x - h)) / (2 * h), rtol=1e-6, atol=1e-6)
