@@ -15,6 +15,7 @@ import sympy as sp
 from sympy import stats
 
 from ganphase.theory.claims import REGISTRY, Part
+from ganphase.theory.fields import optimal_discriminator as d_star_of
 from ganphase.theory.symbols import mu, sigma, x
 
 SECTION = "Background"
@@ -57,7 +58,7 @@ def optimal_discriminator():
 
 # ================================================================= V(G, D*) = -log 4 + 2 JS
 def _kl_uniform_pieces(pieces_p, pieces_q):
-    """KL(P || Q) for piecewise-constant densities given on the same list of intervals [(lo, hi, value)]."""
+    """int p log(p / q) (KL(P || Q) for densities); p, q piecewise constant on the same intervals [(lo, hi, value)]."""
     total = 0
     for (lo, hi, vp), (_, _, vq) in zip(pieces_p, pieces_q):
         if vp != 0:
@@ -78,16 +79,15 @@ def _js_pieces(pieces_p, pieces_q):
     note="Checked pointwise (the integrand identity, which integrates to the claim because both densities "
          "integrate to 1) and exactly for p_data = U(0, 1), p_g = U(0, c), c > 1.")
 def value_js():
-    d_star = p / (p + q)
+    d_star = d_star_of(p, q)
     mid = (p + q) / 2
     integrand = p * sp.log(d_star) + q * sp.log(1 - d_star)
     printed_integrand = -(p + q) / 2 * sp.log(4) + p * sp.log(p / mid) + q * sp.log(q / mid)
     # U(0, 1) against U(0, c): pieces [0, 1] and [1, c]
     pd = [(0, 1, sp.Integer(1)), (1, c, sp.Integer(0))]
     pg = [(0, 1, 1 / c), (1, c, 1 / c)]
-    value = sum(sp.integrate(vp * sp.log(vp / (vp + vq)), (x, lo, hi)) for (lo, hi, vp), (_, _, vq) in zip(pd, pg)
-                if vp != 0)
-    value += sum(sp.integrate(vq * sp.log(vq / (vp + vq)), (x, lo, hi)) for (lo, hi, vp), (_, _, vq) in zip(pd, pg))
+    total = [(lo, hi, vp + vq) for (lo, hi, vp), (_, _, vq) in zip(pd, pg)]
+    value = _kl_uniform_pieces(pd, total) + _kl_uniform_pieces(pg, total)  # int p log D* + q log(1 - D*)
     return [
         Part("integrand p log D* + q log(1 - D*)", derived=integrand, printed=printed_integrand,
              equation=r"p\log D^* + q\log(1 - D^*)"),
@@ -119,7 +119,7 @@ def js_disjoint():
     title="-E_{p_g} log D* = E_{p_g} log(1 + p_g/p_data); an unvisited mode contributes 0", section=SECTION,
     assumptions=("D = D*", "p_data > 0 where p_g > 0"))
 def ns_loss():
-    d_star = p / (p + q)
+    d_star = d_star_of(p, q)
     return [
         Part("-log D*", derived=sp.expand_log(-sp.log(d_star), force=True), printed=sp.log(1 + q / p),
              equation=r"-\log D^*(x)"),
