@@ -236,11 +236,6 @@ table2_case_4 = _register_case(4, "N([3, 3], 3 I_2)")
 f = sp.Function("f", positive=True)
 
 
-def suboptimal_discriminator(pd, pg, r_of_x):
-    """d^ = p_data / (p_data + f(r) p_g)  (Appendix D.1)."""
-    return pd / (pd + f(r_of_x) * pg)
-
-
 def sign_factor(f_):
     """f(r)/r - f'(r), whose sign the paper prints as cos(theta)."""
     return f_(rr) / rr - sp.diff(f_(rr), rr)
