@@ -59,6 +59,11 @@ def log_gaussian(mean, var):
     return -sp.log(2 * sp.pi * var) - sum((xi - mi) ** 2 for xi, mi in zip(X, mean)) / (2 * var)
 
 
+def mode_offset(case):
+    """c such that the modes of p_data sit at (+-c, +-c): 3 in case 4, 1 in cases 1-3 (Table 2)."""
+    return 3 if case == 4 else 1
+
+
 def mode_centres(c):
     """The four centres (+-c, +-c), in the order (c, c), (c, -c), (-c, c), (-c, -c)."""
     return [(a, b) for a in (c, -c) for b in (c, -c)]
@@ -74,8 +79,7 @@ def table2_densities(case):
     terms of r can be read off.  p_g: N(0, 0.2 I), U([-2, 2]^2), N([1, 1], I), N([3, 3], 3 I).
     The indicator of the uniform's support is None for the Gaussian cases.
     """
-    c = 3 if case == 4 else 1
-    terms = [sp.log(sp.Rational(1, 4)) + log_gaussian(m, DATA_VAR) for m in mode_centres(c)]
+    terms = [sp.log(sp.Rational(1, 4)) + log_gaussian(m, DATA_VAR) for m in mode_centres(mode_offset(case))]
     if case == 1:
         return terms, log_gaussian((0, 0), sp.Rational(1, 5)), None
     if case == 2:
@@ -125,7 +129,7 @@ def term_targets(case):
 
 def first_quadrant_target(case):
     """The target of the term of the mode in the first quadrant, which dominates grad r there."""
-    c = 3 if case == 4 else 1
+    c = mode_offset(case)
     return term_targets(case)[mode_centres(c).index((c, c))]
 
 
@@ -217,7 +221,7 @@ def _register_case(case, p_g_text):
         f"prop-c.{case}", source=f"Proposition C.{case}, Appendix C.3",
         title=f"Table 2 case {case}: closed forms of r and grad r, and where the field points",
         section="C.3 Properties of particle update dynamics (data-dependent)",
-        assumptions=("p_data = (1/4) sum N([+-%d, +-%d], 0.1 I_2)" % ((3, 3) if case == 4 else (1, 1)),
+        assumptions=(f"p_data = (1/4) sum N([+-{mode_offset(case)}, +-{mode_offset(case)}], 0.1 I_2)",
                      f"p_g = {p_g_text}", "covariances printed as variances"))
     def build():
         return _table2_parts(case)
