@@ -44,12 +44,12 @@ def claim_row(claim: Claim, seed: int = 0, evidence: bool = True, thorough: bool
     }
 
 
-def _evidence_in_worker(ids: list[str], seed: int) -> list:
+def _evidence_in_worker(ids: list[str], seed: int) -> dict:
     """Run the quick evidence of ``ids`` (in a separate process; its results are independent of where it runs)."""
     from ganphase.theory.claims import load
 
     load(evidence=True)
-    return [REGISTRY.run_evidence(i, seed=seed) for i in ids]
+    return {i: REGISTRY.run_evidence(i, seed=seed) for i in ids}
 
 
 def claim_rows(ids=None, seed: int = 0, evidence: bool = True, progress: bool = False) -> list[dict]:
@@ -63,7 +63,7 @@ def claim_rows(ids=None, seed: int = 0, evidence: bool = True, progress: bool = 
         iterated = tqdm(claims, desc="claims", unit="claim", leave=False)
     for c in iterated:  # derive and compare (cached on the claim) while the worker runs the evidence
         c.verdict(seed)
-    evs = _finish_evidence(pending, [c.id for c in claims])
+    evs = _finish_evidence(pending)
     return [claim_row(c, seed, evidence, ev=evs[c.id] if evs else None) for c in claims]
 
 
@@ -81,18 +81,17 @@ def _start_evidence(ids, seed):
         return None
 
 
-def _finish_evidence(pending, ids):
+def _finish_evidence(pending):
     """{id: Evidence} from the worker; None (evidence then runs in this process) if there was no worker."""
     if pending is None:
         return None
     pool, future = pending
     try:
-        results = future.result()
+        return future.result()
     except Exception:  # the worker died (killed, out of memory): fall back to running the evidence here
         return None
     finally:
         pool.shutdown()
-    return dict(zip(ids, results))
 
 
 def table_text(rows: list[dict]) -> str:
