@@ -77,7 +77,7 @@ def table2_evidence(case, rng, thorough):
     field_q = optimal_field(p_data, p_g, q)
     cos_derived = direction_cosines(field_q, q, [float(v) for v in theory.first_quadrant_target(case)])
     cos_printed = direction_cosines(field_q, q, [float(v) for v in theory.printed_forms(case)[3]])
-    c = 3.0 if case == 4 else 1.0
+    c = float(theory.mode_offset(case))
     cos_mode = direction_cosines(field_q, q, [c, c])
     detail = (f"{len(x)} points in [{lo}, {hi}]^2: closed form (lambdified derivation) vs log-space field "
               f"max rel err {vs_closed:.1e}, finite differences of log d* {vs_fd:.1e}, printed closed form "
