@@ -19,7 +19,7 @@ from scipy import special
 
 from ganphase.simulate.device import resolve_device, resolve_dtype
 from ganphase.simulate.fields import to_torch_density
-from ganphase.simulate.flows import _field_at, bandwidth_rule
+from ganphase.simulate.flows import BLOCK, GPU_BLOCK, _field_at, bandwidth_rule
 from ganphase.simulate.mixtures import GaussianMixture
 
 STEP = 0.01
@@ -86,7 +86,7 @@ def bench(label, m, n, kde, device, dtype, repeats, rng, numpy_rows):
     td = to_torch_density(p_data, device, dtype)
     tg = "kde" if kde else to_torch_density(p_g, device, dtype)
     xt = torch.as_tensor(x, device=device, dtype=resolve_dtype(dtype))
-    block = 2**24 if device.type == "cuda" else 2**18
+    block = GPU_BLOCK if device.type == "cuda" else BLOCK
     t_torch, new = best_time(lambda: xt + STEP * _field_at(xt, td, tg, "scott", block), repeats, device)
     rows = max(1, 2**22 // (m if kde else 9 * n))
     first = min(m, numpy_rows or m)
