@@ -74,9 +74,15 @@ def nsgan_loss(G: nn.Module, D: nn.Module, z: torch.Tensor) -> torch.Tensor:
     return -log_d(D, G(z)).mean()
 
 
-def _param_grad(loss: torch.Tensor, G: nn.Module) -> torch.Tensor:
+def discriminator_loss(D: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of d = sigmoid(a): mean softplus(-a(real)) + mean softplus(a(fake))."""
+    return F.softplus(-D(real)).mean() + F.softplus(D(fake)).mean()
+
+
+def _param_grad(outputs: torch.Tensor, G: nn.Module, grad_outputs=None) -> torch.Tensor:
+    """d outputs / d theta (a vjp with ``grad_outputs``), flattened over G's parameters; unused ones give 0."""
     params = [p for p in G.parameters() if p.requires_grad]
-    grads = torch.autograd.grad(loss, params, allow_unused=True)
+    grads = torch.autograd.grad(outputs, params, grad_outputs=grad_outputs, allow_unused=True)
     return torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(grads, params)])
 
 
@@ -102,9 +108,7 @@ def chain_rule_gradient(G: nn.Module, D_or_field, z: torch.Tensor) -> torch.Tens
     with torch.enable_grad():
         x = G(z)
         v = field(x.detach()).detach()
-        params = [p for p in G.parameters() if p.requires_grad]
-        grads = torch.autograd.grad(x, params, grad_outputs=-v / z.shape[0], allow_unused=True)
-    return torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(grads, params)])
+        return _param_grad(x, G, grad_outputs=-v / z.shape[0])
 
 
 # ----------------------------------------------------------------------------- training (Algorithm 1)
@@ -160,7 +164,7 @@ def train_particle_gan(data: torch.Tensor, cfg: ParticleConfig, field: Field | N
                 real = data[torch.randint(len(data), (cfg.batch,), generator=gen).to(dev)]
                 with torch.no_grad():
                     fake = G(torch.randn(cfg.batch, data.shape[1], generator=gen).to(dev, dt))
-                loss_d = F.softplus(-D(real)).mean() + F.softplus(D(fake)).mean()
+                loss_d = discriminator_loss(D, real, fake)
                 opt_d.zero_grad()
                 loss_d.backward()
                 opt_d.step()
@@ -191,7 +195,7 @@ def fit_discriminator(D: nn.Module, real: torch.Tensor, fake: torch.Tensor, step
     for _ in range(steps):
         r = real[torch.randint(len(real), (batch,), generator=gen)]
         f = fake[torch.randint(len(fake), (batch,), generator=gen)]
-        loss = F.softplus(-D(r)).mean() + F.softplus(D(f)).mean()
+        loss = discriminator_loss(D, r, f)
         opt.zero_grad()
         loss.backward()
         opt.step()
