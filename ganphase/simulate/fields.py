@@ -95,34 +95,9 @@ def optimal_field(p_data, p_g, x):
     return one_minus_d[:, None] * (s_d - s_g).reshape(x.shape)
 
 
-class TorchUniformBox:
-    """Torch twin of :class:`~ganphase.simulate.mixtures.UniformBox`: log_prob -inf outside, score 0."""
-
-    def __init__(self, box, device="auto", dtype="float64"):
-        import torch
-        from ganphase.simulate.device import resolve_device, resolve_dtype
-        self.device, self.dtype = resolve_device(device), resolve_dtype(dtype)
-        self.low = torch.as_tensor(box.low, device=self.device, dtype=self.dtype)
-        self.high = torch.as_tensor(box.high, device=self.device, dtype=self.dtype)
-        self.dim, self.log_volume = box.dim, box.log_volume
-
-    def log_prob(self, x):
-        import torch
-        inside = ((x >= self.low) & (x <= self.high)).all(dim=1)
-        return torch.where(inside, torch.full_like(x[:, 0], -self.log_volume), torch.full_like(x[:, 0], -float("inf")))
-
-    def score(self, x):
-        return x.new_zeros(x.shape)
-
-
 def to_torch_density(p, device="auto", dtype="float64"):
-    """A torch twin of a numpy density (GaussianMixture -> TorchGaussianMixture, UniformBox -> TorchUniformBox).
+    """A torch twin of a numpy density (``p.to_torch``: GaussianMixture, UniformBox).
 
-    Objects that already work on tensors (they have no ``to_torch`` and are not boxes) are returned unchanged.
+    Objects that already work on tensors (they have no ``to_torch``) are returned unchanged.
     """
-    from ganphase.simulate.mixtures import GaussianMixture, UniformBox
-    if isinstance(p, GaussianMixture):
-        return p.to_torch(device=device, dtype=dtype)
-    if isinstance(p, UniformBox):
-        return TorchUniformBox(p, device=device, dtype=dtype)
-    return p
+    return p.to_torch(device=device, dtype=dtype) if hasattr(p, "to_torch") else p

@@ -211,6 +211,30 @@ class UniformBox:
     def sample(self, m, rng):
         return self.low + (self.high - self.low) * rng.random((int(m), self.dim))
 
+    def to_torch(self, device="auto", dtype="float64"):
+        """The same box as a :class:`TorchUniformBox`."""
+        return TorchUniformBox(self, device=device, dtype=dtype)
+
+
+class TorchUniformBox:
+    """Torch twin of :class:`UniformBox`: log_prob -inf outside, score 0."""
+
+    def __init__(self, box, device="auto", dtype="float64"):
+        import torch
+        from ganphase.simulate.device import resolve_device, resolve_dtype
+        self.device, self.dtype = resolve_device(device), resolve_dtype(dtype)
+        self.low = torch.as_tensor(box.low, device=self.device, dtype=self.dtype)
+        self.high = torch.as_tensor(box.high, device=self.device, dtype=self.dtype)
+        self.dim, self.log_volume = box.dim, box.log_volume
+
+    def log_prob(self, x):
+        import torch
+        inside = ((x >= self.low) & (x <= self.high)).all(dim=1)
+        return torch.where(inside, torch.full_like(x[:, 0], -self.log_volume), torch.full_like(x[:, 0], -float("inf")))
+
+    def score(self, x):
+        return x.new_zeros(x.shape)
+
 
 def table2_case(k):
     """The four (p_data, p_g) pairs of Table 2 (Section 3.1).
