@@ -1,7 +1,7 @@
 """Numerical evidence for the collapse-phase claims (Section 4.1, Theorems 4.1 and 4.2, Appendix G.1).
 
-The discriminator of Assumption 4.1 is written in torch (:func:`linear_discriminator`) and
-the field grad log d, its Jacobian H and the spectral norm of I + s H are computed by
+The discriminator of Assumption 4.1 is evaluated in torch (:func:`linear_discriminator`, its
+1/2 - dist/(8 sigma) lambdified from ``ganphase.theory.collapse``) and the field grad log d, its Jacobian H and the spectral norm of I + s H are computed by
 autograd and ``torch.linalg``; the closed forms come from ``ganphase.theory.collapse``
 through ``sympy.lambdify``.
 
@@ -36,12 +36,19 @@ TOY_SIGMA = math.sqrt(0.0125)
 
 
 # ----------------------------------------------------------------------------- Assumption 4.1 in torch
+@lru_cache(maxsize=1)
+def _d_of_distance():
+    """(dist, sigma) -> 1/2 - dist/(8 sigma), lambdified from theory.linear_discriminator (pure arithmetic, so torch-safe)."""
+    dist = sp.Symbol("dist", nonnegative=True)
+    return sp.lambdify((dist, sigma_sym), theory.linear_discriminator(dist), "math")
+
+
 def linear_discriminator(x: torch.Tensor, centres: torch.Tensor, sigma: float) -> torch.Tensor:
     """d(x) = 1/2 - ||x - x_i|| / (8 sigma) for the nearest centre x_i when inside B_{4 sigma}(x_i), else 0."""
     if sigma <= 0:
         raise ValueError(f"sigma must be positive, got {sigma}")
     dist = torch.cdist(x, centres.to(x)).min(dim=1).values
-    return torch.clamp(0.5 - dist / (8 * sigma), min=0.0)
+    return torch.clamp(_d_of_distance()(dist, sigma), min=0.0)
 
 
 def log_field(x: torch.Tensor, centres: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -58,7 +65,7 @@ def field_jacobian_autograd(y: torch.Tensor, sigma: float) -> torch.Tensor:
 
     def field(v):
         vv = v.unsqueeze(0)
-        d = 0.5 - torch.linalg.vector_norm(vv - centre, dim=1) / (8 * sigma)
+        d = _d_of_distance()(torch.linalg.vector_norm(vv - centre, dim=1), sigma)
         (g,) = torch.autograd.grad(torch.log(d).sum(), vv, create_graph=True)
         return g[0]
 
