@@ -125,14 +125,19 @@ class KernelDensity:
 
 # --------------------------------------------------------------------------- the field and one step
 
+def _by_rows(fn, x, components, block):
+    """torch.cat of fn over row blocks of x, each holding about ``block`` (row x component x dim) entries."""
+    rows = max(1, block // max(1, components * x.shape[1]))
+    return torch.cat([fn(x[i:i + rows]) for i in range(0, x.shape[0], rows)])
+
+
 def particle_field(x, p_data, p_g, block=BLOCK):
     """grad d*/d* at particles x (m, n) (torch), computed over blocks of particles.
 
     ``p_g`` is a torch density (log_prob, score) or a :class:`KernelDensity`.
     """
     k = getattr(p_data, "n_components", 1) + getattr(p_g, "n_components", 1)
-    rows = max(1, block // max(1, k * x.shape[1]))
-    return torch.cat([optimal_field(p_data, p_g, x[i:i + rows]) for i in range(0, x.shape[0], rows)])
+    return _by_rows(lambda xi: optimal_field(p_data, p_g, xi), x, k, block)
 
 
 def _field_at(x, p_data, p_g, bandwidth, block):
@@ -258,8 +263,7 @@ def run_flow(x0, p_data, p_g, steps: int, step_size: float, *, record_every: int
 
 
 def _mean_log_prob(td, x, block):
-    rows = max(1, block // max(1, td.n_components * x.shape[1]))
-    return float(torch.cat([td.log_prob(x[i:i + rows]) for i in range(0, x.shape[0], rows)]).mean())
+    return float(_by_rows(td.log_prob, x, td.n_components, block).mean())
 
 
 def _record(state, step, x, td, block):
