@@ -93,7 +93,7 @@ def bench(label, m, n, kde, device, dtype, repeats, rng, numpy_rows):
     t_np, ref = best_time(lambda: numpy_step(x, p_data, "kde" if kde else p_g, rows, first), max(1, repeats // 2),
                           torch.device("cpu"))
     err = float(np.max(np.abs(new[:first].cpu().double().numpy() - ref)))
-    print(f"| {label:<22} | {m:>9,} | {n:>3} | {m / t_torch:14,.0f} | {first / t_np:14,.0f} | "
+    print(f"| {label:<22} | {m:>9,} | {n:>3} | {m / t_torch:22,.0f} | {first / t_np:22,.0f} | "
           f"{(m / t_torch) / (first / t_np):7.2f} | {err:.1e} |",
           flush=True)
 
@@ -115,8 +115,8 @@ def main():
     kde = [2 * 10**3, 5 * 10**3] if args.quick else [10**4, 10**5]
     exact, kde = args.exact_particles or exact, args.kde_particles or kde
     print(f"device {device}, dtype {args.dtype}, torch threads {torch.get_num_threads()}")
-    print("| field                  | particles |   n | torch steps/s  | NumPy steps/s  | ratio   | max diff |")
-    print("|------------------------|-----------|-----|----------------|----------------|---------|----------|")
+    print("| field                  | particles |   n | torch particle-steps/s | NumPy particle-steps/s | ratio   | max diff |")
+    print("|------------------------|-----------|-----|------------------------|------------------------|---------|----------|")
     rows_exact = args.numpy_rows or (None if args.quick else 10**5)
     rows_kde = args.numpy_rows or (None if args.quick else 2000)
     bench("exact, 8 modes", exact[0], 2, False, device, args.dtype, args.repeats, rng, rows_exact)
