@@ -151,7 +151,7 @@ def train_particle_gan(data: torch.Tensor, cfg: ParticleConfig, field: Field | N
     data = data.to(dev, dt)
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
-    drive = field or (lambda x: discriminator_field(D, x))
+    drive = field_of(D if field is None else field)
     history = []
     rng_range = range(cfg.iterations)
     if progress:
