@@ -40,7 +40,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings from the library reach the user as one line each."""
+    text = _one_line(message) if isinstance(message, Exception) else " ".join(str(message).split())
+    print(f"warning: {text}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        return _main(argv)
+
+
+def _main(argv) -> int:
     try:
         args = build_parser().parse_args(argv)
         if not hasattr(args, "_run"):

@@ -7,9 +7,9 @@ import torch
 from torch import nn
 
 from ganphase.cli import main
-from ganphase.commands import evaluate
 from ganphase.io import read_jsonl
 from ganphase.simulate.data import mixture_spec
+from ganphase.simulate.run_folder import RunFolder
 
 MEANS, SIGMA = mixture_spec("gmm-3d")
 
@@ -36,8 +36,8 @@ def run_dir(tmp_path, monkeypatch):
     (tmp_path / "config.json").write_text(json.dumps({"train": {"data": "gmm-3d", "eval_samples": 256},
                                                       "model": {"latent_dim": 3}}))
     (tmp_path / "summary.json").write_text(json.dumps({"stop_epoch": 3}))
-    monkeypatch.setattr(evaluate, "_load_generator",
-                        lambda: lambda run, epoch, device="cpu": ModeGenerator(None if epoch < 5 else 2))
+    monkeypatch.setattr(RunFolder, "load_generator",
+                        lambda self, epoch, device="cpu": ModeGenerator(None if epoch < 5 else 2))
     return tmp_path
 
 

@@ -14,17 +14,16 @@ Writes, resumably (epochs already in the file are skipped unless ``--redo``):
 from __future__ import annotations
 
 import io
-import json
-import re
 from pathlib import Path
 
 import numpy as np
 
-from ganphase.io import append_jsonl, atomic_write_bytes, read_jsonl, write_json, write_jsonl
+from ganphase.io import append_jsonl, atomic_write_bytes, write_json, write_jsonl
+from ganphase.simulate.run_folder import (EVALUATION, EVALUATION_DIR, EVALUATION_SUMMARY, RunFolder,
+                                          read_jsonl_rows, warn)
 
 NAME = "evaluate"
 HELP = "compute collapse and quality metrics for a training run's saved checkpoints and its collapse epoch"
-CKPT_RE = re.compile(r"^epoch_(\d{4,})\.pt$")
 
 
 def add_arguments(p):
@@ -46,41 +45,11 @@ def _positive(name, v):
         raise ValueError(f"--{name} must be a positive integer, got {v!r}")
 
 
-def _read_run(run_dir: Path) -> dict:
-    if not run_dir.is_dir():
-        raise ValueError(f"run folder {run_dir} does not exist")
-    cfg_path = run_dir / "config.json"
-    if not cfg_path.is_file():
-        raise ValueError(f"{run_dir} is not a run folder: it has no config.json")
-    try:
-        config = json.loads(cfg_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{cfg_path} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    train = config.get("train", config)
-    if not isinstance(train, dict) or not isinstance(train.get("data"), str):
-        raise ValueError(f"{cfg_path} names no data set (expected a 'data' entry, or 'train': {{'data': ...}})")
-    return config
-
-
-def checkpoint_epochs(run_dir: Path) -> list[int]:
-    d = run_dir / "checkpoints"
-    return sorted(int(m.group(1)) for p in d.glob("epoch_*.pt") if (m := CKPT_RE.match(p.name))) if d.is_dir() else []
-
-
 def _latent_dim(config, G) -> int:
     dim = (config.get("model") or {}).get("latent_dim") or getattr(G, "latent_dim", None)
     if not isinstance(dim, int) or dim < 1:
         raise ValueError("config.json gives no latent dimension (model.latent_dim) and the generator has none")
     return dim
-
-
-def _load_generator():
-    try:
-        from ganphase.simulate.train import load_generator
-    except ImportError as exc:
-        raise ValueError(f"cannot load generators: ganphase.simulate.train.load_generator is not available ({exc})") \
-            from None
-    return load_generator
 
 
 def _real_data(train_cfg, data_dir, n):
@@ -97,13 +66,11 @@ def _summary(run_dir: Path, rows: list[dict]) -> dict:
     from ganphase.simulate.metrics.collapse import (COVERAGE_FRACTION, FD_RATIO, PATIENCE, checkpoint_score,
                                                     collapse_epoch, criterion_onsets)
 
-    stop = None
-    summary_path = run_dir / "summary.json"
-    if summary_path.is_file():
-        try:
-            stop = json.loads(summary_path.read_text()).get("stop_epoch")
-        except json.JSONDecodeError:
-            stop = None
+    try:
+        stop = (RunFolder(run_dir).read_summary() or {}).get("stop_epoch")
+    except ValueError as exc:   # a damaged summary.json: the collapse epoch is still measured
+        warn(f"{exc}; stop epoch unknown")
+        stop = None
     collapse = collapse_epoch(rows)
     scores = {}
     for r in rows:
@@ -135,23 +102,25 @@ def run(args) -> int:
     if args.samples is not None:
         _positive("samples", args.samples)
     run_dir = Path(args.run_dir)
-    config = _read_run(run_dir)
-    train_cfg = config.get("train", config)
+    folder = RunFolder(run_dir)
+    config = folder.read_config()
+    train_cfg = config["train"]
     device = resolve_device(args.device)
-    epochs = [e for e in checkpoint_epochs(run_dir) if e % args.every == 0]
+    epochs = [e for e in folder.checkpoint_epochs() if e % args.every == 0]
     if not epochs:
         raise ValueError(f"{run_dir} holds no checkpoints (checkpoints/epoch_XXXX.pt) at multiples of {args.every}")
-    load_generator = _load_generator()
     n = args.samples or int(train_cfg.get("eval_samples") or 256)
     if n < 2:
         raise ValueError(f"--samples must be at least 2, got {n}")
 
-    out_path = run_dir / "evaluation.jsonl"
-    rows = [] if args.redo else [r for r in read_jsonl(out_path) if isinstance(r.get("eval"), dict)]
+    out_path = run_dir / EVALUATION
+    rows = [] if args.redo else [r for r in read_jsonl_rows(out_path) if isinstance(r.get("eval"), dict)
+                                 and isinstance(r.get("epoch"), int)]
     if args.redo:
         write_jsonl(out_path, [])
     done = {r["epoch"] for r in rows}
     todo = [e for e in epochs if e not in done]
+    n_before = len(rows)
 
     evaluator = None
     if todo:
@@ -166,7 +135,11 @@ def run(args) -> int:
         bar = tqdm(todo, desc=f"evaluate {run_dir.name}", unit="ckpt")
     z = None
     for epoch in (bar if bar is not None else todo):
-        G = load_generator(run_dir, epoch, device=str(device))
+        try:
+            G = folder.load_generator(epoch, device=str(device))
+        except ValueError as exc:
+            warn(f"skipped {exc}")
+            continue
         if z is None:
             z = torch.randn(n, _latent_dim(config, G), generator=torch.Generator().manual_seed(args.seed))
         with torch.no_grad():
@@ -176,13 +149,13 @@ def run(args) -> int:
         if arrays:
             buf = io.BytesIO()
             np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
-            atomic_write_bytes(run_dir / "evaluation" / f"epoch_{epoch:04d}.npz", buf.getvalue())
+            atomic_write_bytes(run_dir / EVALUATION_DIR / f"epoch_{epoch:04d}.npz", buf.getvalue())
         row = {"epoch": epoch, "eval": result}
         append_jsonl(out_path, row)
         rows.append(row)
     rows = sorted(rows, key=lambda r: r["epoch"])
     summary = _summary(run_dir, rows)
-    write_json(run_dir / "evaluation_summary.json", summary)
-    print(f"{len(todo)} checkpoint(s) evaluated, {len(rows)} in {out_path}; collapse epoch "
+    write_json(run_dir / EVALUATION_SUMMARY, summary)
+    print(f"{len(rows) - n_before} checkpoint(s) evaluated, {len(rows)} in {out_path}; collapse epoch "
           f"{summary['collapse_epoch']}, stop epoch {summary['stop_epoch']}, best checkpoint {summary['best_epoch']}")
     return 0

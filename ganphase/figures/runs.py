@@ -23,6 +23,7 @@ import json
 import shutil
 from pathlib import Path
 
+from ganphase.simulate.run_folder import RunFolder, warn
 from ganphase.simulate.train import TrainConfig, train
 
 PROFILES = ("quick", "paper", "test")
@@ -142,13 +143,17 @@ def _comparable(train_fields: dict) -> dict:
 
 def status(folder: Path, cfg: TrainConfig) -> str:
     """'absent', 'complete', 'incomplete', 'shorter' (finished, fewer epochs asked before) or 'different'."""
-    config = folder / "config.json"
-    if not config.exists():
+    run = RunFolder(folder)
+    if not run.exists():
         return "absent"
-    old = json.loads(config.read_text())["train"]
+    try:
+        old = run.read_config()["train"]
+    except ValueError as exc:   # damaged or foreign: trained afresh
+        warn(f"{exc}; the run is trained afresh")
+        return "different"
     if _comparable(old) != _comparable(cfg.to_dict()):
         return "different"
-    if not (folder / "summary.json").exists():
+    if not run.finished():
         return "incomplete"
     return "shorter" if old["epochs"] < cfg.epochs else "complete"
 
@@ -191,39 +196,28 @@ def ensure_run(name: str, profile: str, outdir, device: str = "auto", progress: 
 
 
 def summary(folder) -> dict:
-    return json.loads((Path(folder) / "summary.json").read_text())
+    return RunFolder(folder).read_summary() or {}
 
 
 def config(folder) -> dict:
-    return json.loads((Path(folder) / "config.json").read_text())
+    return RunFolder(folder).read_config()
 
 
 def metrics(folder) -> list[dict]:
-    from ganphase.io import read_jsonl
-
-    return read_jsonl(Path(folder) / "metrics.jsonl")
+    return RunFolder(folder).metrics()
 
 
 def monitor(folder) -> list[dict]:
-    from ganphase.io import read_jsonl
-
-    return read_jsonl(Path(folder) / "monitor.jsonl")
+    return RunFolder(folder).monitor()
 
 
 def eval_epochs(folder) -> list[int]:
-    d = Path(folder) / "evals"
-    return sorted(int(p.stem.split("_")[1]) for p in d.glob("epoch_*.npz")) if d.exists() else []
+    return RunFolder(folder).eval_epochs()
 
 
 def load_eval(folder, epoch: int) -> dict:
     """The arrays saved at evaluation epoch ``epoch`` (samples, z, grad_norms, steepness, ...)."""
-    import numpy as np
-
-    path = Path(folder) / "evals" / f"epoch_{epoch:04d}.npz"
-    if not path.exists():
-        raise ValueError(f"{folder} has no evaluation at epoch {epoch}; it has {eval_epochs(folder)}")
-    with np.load(path, allow_pickle=False) as f:
-        return {k: f[k] for k in f.files}
+    return RunFolder(folder).read_eval(epoch)
 
 
 # ----------------------------------------------------------------------------- reading runs for figures
@@ -262,7 +256,7 @@ def samples_at(folder, epoch: int, n: int | None = None):
     from ganphase.simulate.train import load_generator
 
     folder = Path(folder)
-    if (folder / "evals" / f"epoch_{epoch:04d}.npz").exists():
+    if RunFolder(folder).eval_path(epoch).exists():
         x = load_eval(folder, epoch)["samples"]
     else:
         first = eval_epochs(folder)

@@ -18,28 +18,23 @@ a killed run from its last checkpoint (jsonl files truncated back to it).
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import math
-import re
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ganphase.io import append_jsonl, atomic_write_bytes, read_jsonl, write_json, write_jsonl
 from ganphase.simulate.data import is_mixture, load_dataset
 from ganphase.simulate.device import resolve_device
 from ganphase.simulate.models import ModelConfig, build_models, build_optimizers
+from ganphase.simulate.run_folder import RunFolder
 from ganphase.simulate.monitors import (EarlyStopping, log_d_grad_norms, log_d_grad_norms_from_loss_grad,
                                         quantile_of_norms, thresholds_for)
 from ganphase.simulate.steepness import PowerSteepness, eval_mode
-
-CKPT_RE = re.compile(r"epoch_(\d{4,})\.pt$")
 
 # Paper settings per data set (Appendix F.2); sizes the paper does not print are the usual NSGAN / DCGAN ones.
 DEFAULTS = {
@@ -194,60 +189,49 @@ def _collapse_tools():
 
 
 # ----------------------------------------------------------------------------- checkpoints
-def _ckpt_path(run_dir: Path, epoch: int) -> Path:
-    return run_dir / "checkpoints" / f"epoch_{epoch:04d}.pt"
+def _save(run: RunFolder, epoch, G, D, opt_g, opt_d, es, est, eval_est, extra):
+    run.save_checkpoint(epoch, {
+        "G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+        "rng_cpu": torch.get_rng_state(),
+        "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "monitor": json.dumps(es.state_dict()) if es is not None else "", "steepness": est.state_dict(),
+        "eval_steepness": eval_est.state_dict(), "extra": json.dumps(extra)})
+
+
+def _restore(run: RunFolder, device, G, D, opt_g, opt_d, es, est, eval_est) -> tuple[int, dict]:
+    """Load the newest checkpoint that loads; damaged newer ones are set aside with a warning.
+
+    Returns (epoch, extra). The metrics and monitor rows after that epoch are rolled back.
+    """
+    epoch, state = run.latest_checkpoint(device)
+    for newer in [e for e in run.checkpoint_epochs() if e > epoch]:
+        run.set_aside(newer)
+    G.load_state_dict(state["G"]); D.load_state_dict(state["D"])
+    opt_g.load_state_dict(state["opt_g"]); opt_d.load_state_dict(state["opt_d"])
+    torch.set_rng_state(state["rng_cpu"])
+    if state["rng_cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["rng_cuda"])
+    if es is not None and state["monitor"]:
+        es.load_state_dict(json.loads(state["monitor"]))
+    est.load_state_dict(state["steepness"])
+    eval_est.load_state_dict(state["eval_steepness"])
+    run.roll_back(epoch + 1)
+    return epoch, json.loads(state["extra"])
 
 
 def checkpoint_epochs(run_dir) -> list[int]:
-    d = Path(run_dir) / "checkpoints"
-    return sorted(int(m.group(1)) for p in d.glob("epoch_*.pt") if (m := CKPT_RE.search(p.name))) if d.exists() else []
-
-
-def _save(run_dir, epoch, G, D, opt_g, opt_d, es, est, eval_est, extra):
-    state = {"epoch": epoch, "G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
-             "opt_d": opt_d.state_dict(), "rng_cpu": torch.get_rng_state(),
-             "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-             "monitor": json.dumps(es.state_dict()) if es is not None else "", "steepness": est.state_dict(),
-             "eval_steepness": eval_est.state_dict(), "extra": json.dumps(extra)}
-    buf = io.BytesIO()
-    torch.save(state, buf)
-    atomic_write_bytes(_ckpt_path(run_dir, epoch), buf.getvalue())
-
-
-def _load_state(path, device="cpu") -> dict:
-    return torch.load(path, map_location=device, weights_only=True)
-
-
-def _pick(run_dir, epoch):
-    epochs = checkpoint_epochs(run_dir)
-    if not epochs:
-        raise ValueError(f"{run_dir} holds no checkpoints (checkpoints/epoch_XXXX.pt)")
-    if epoch is None:
-        return _ckpt_path(run_dir, epochs[-1])
-    if epoch not in epochs:
-        raise ValueError(f"{run_dir} has no checkpoint of epoch {epoch}; it has {epochs}")
-    return _ckpt_path(run_dir, epoch)
-
-
-def _model_config(run_dir) -> ModelConfig:
-    path = Path(run_dir) / "config.json"
-    if not path.exists():
-        raise ValueError(f"{run_dir} is not a training run folder (no config.json)")
-    return ModelConfig(**json.loads(path.read_text())["model"])
+    """Epochs of the checkpoints in ``run_dir`` whose files are whole (damaged ones skipped with a warning)."""
+    return RunFolder(run_dir).checkpoint_epochs(readable=True)
 
 
 def load_generator(run_dir, epoch: int | None = None, device="cpu"):
-    """The generator of checkpoint ``epoch`` (default: the latest), in eval mode."""
-    G, _ = build_models(_model_config(run_dir))
-    G.load_state_dict(_load_state(_pick(Path(run_dir), epoch))["G"])
-    return G.to(resolve_device(device)).eval()
+    """The generator of checkpoint ``epoch`` (default: the newest that loads), in eval mode."""
+    return RunFolder(run_dir).load_generator(epoch, device)
 
 
 def load_discriminator(run_dir, epoch: int | None = None, device="cpu"):
-    """The discriminator of checkpoint ``epoch`` (default: the latest), in eval mode."""
-    _, D = build_models(_model_config(run_dir))
-    D.load_state_dict(_load_state(_pick(Path(run_dir), epoch))["D"])
-    return D.to(resolve_device(device)).eval()
+    """The discriminator of checkpoint ``epoch`` (default: the newest that loads), in eval mode."""
+    return RunFolder(run_dir).load_discriminator(epoch, device)
 
 
 # ----------------------------------------------------------------------------- selection
@@ -281,19 +265,19 @@ def _selection(rows, ckpts, stop_epoch, score_fn, rule):
     return returned, best, scores
 
 
-def _prune(run_dir, rows, stop_epoch, score_fn, cfg):
-    ckpts = checkpoint_epochs(run_dir)
+def _prune(run: RunFolder, rows, stop_epoch, score_fn, cfg):
+    ckpts = run.checkpoint_epochs()
     keep = set(ckpts[-cfg.keep_last:]) | {0}
     returned, best, _ = _selection(rows, ckpts, stop_epoch, score_fn, cfg.selection)
     before = [e for e in ckpts if stop_epoch is None or e < stop_epoch]
     keep |= {e for e in (returned, best, before[-1] if before else None) if e is not None}
     for e in ckpts:
         if e not in keep:
-            _ckpt_path(run_dir, e).unlink(missing_ok=True)
+            run.remove_checkpoint(e)
 
 
 # ----------------------------------------------------------------------------- evaluation
-def _evaluate(run_dir, epoch, G, D, z_eval, eval_est, n_steep, evaluator):
+def _evaluate(run: RunFolder, epoch, G, D, z_eval, eval_est, n_steep, evaluator):
     with torch.no_grad(), eval_mode(G):
         samples = G(z_eval)
     with eval_mode(D):
@@ -310,9 +294,7 @@ def _evaluate(run_dir, epoch, G, D, z_eval, eval_est, n_steep, evaluator):
             scalars = out
         except Exception as exc:  # the run goes on; the failure is recorded in metrics.jsonl
             scalars = {"error": f"{type(exc).__name__}: {exc}"}
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    atomic_write_bytes(Path(run_dir) / "evals" / f"epoch_{epoch:04d}.npz", buf.getvalue())
+    run.write_eval(epoch, arrays)
     return scalars
 
 
@@ -322,19 +304,19 @@ def _config_record(cfg, mc, thresholds, n_data, batch, resize):
             "n_train": n_data, "batch_size": batch, "resize": resize}
 
 
-def _check_resume_config(run_dir, record):
-    old = json.loads((run_dir / "config.json").read_text())
+def _check_resume_config(run: RunFolder, record):
+    old = run.read_config()
     keys = [k for k in record["train"] if k not in ("epochs", "resume", "progress", "device", "out")]
     diff = [k for k in keys if json.dumps(old["train"].get(k)) != json.dumps(record["train"][k])]
     if diff:
-        raise ValueError(f"cannot resume {run_dir}: its config.json differs in {', '.join(diff)}; "
+        raise ValueError(f"cannot resume {run.path}: its config.json differs in {', '.join(diff)}; "
                          "resume with the same settings (only --epochs may change)")
 
 
 def train(config: TrainConfig) -> dict:
     """Train NSGAN as ``config`` says, write the run folder, return the summary (summary.json)."""
     cfg = config
-    run_dir = Path(cfg.out)
+    run = RunFolder(cfg.out)
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
     ds, resize, mc, batch = _prepare(cfg)
@@ -358,45 +340,27 @@ def train(config: TrainConfig) -> dict:
         z_fixed = torch.randn(n_mon, mc.latent_dim,
                               generator=torch.Generator().manual_seed(cfg.seed + 777)).to(device)
     with _rng_guard(device):   # the evaluator never moves the training RNG
-        evaluator, eval_status = _evaluator(cfg, ds, resize, device, run_dir)
+        evaluator, eval_status = _evaluator(cfg, ds, resize, device, run.path)
 
     start, extra = 1, {"stop_epoch": None, "prev_epoch_steepness": None}
-    metrics_path, monitor_path = run_dir / "metrics.jsonl", run_dir / "monitor.jsonl"
-    if cfg.resume and checkpoint_epochs(run_dir):
-        _check_resume_config(run_dir, record)
-        state = _load_state(_pick(run_dir, None), device)
-        G.load_state_dict(state["G"]); D.load_state_dict(state["D"])
-        opt_g.load_state_dict(state["opt_g"]); opt_d.load_state_dict(state["opt_d"])
-        torch.set_rng_state(state["rng_cpu"])
-        if state["rng_cuda"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["rng_cuda"])
-        if es is not None and state["monitor"]:
-            es.load_state_dict(json.loads(state["monitor"]))
-        est.load_state_dict(state["steepness"])
-        eval_est.load_state_dict(state["eval_steepness"])
-        extra = json.loads(state["extra"])
-        start = state["epoch"] + 1
-        write_jsonl(metrics_path, [r for r in read_jsonl(metrics_path) if r["epoch"] < start])
-        write_jsonl(monitor_path, [r for r in read_jsonl(monitor_path) if r["epoch"] < start])
+    if cfg.resume and run.exists() and run.checkpoint_epochs():
+        _check_resume_config(run, record)
+        epoch, extra = _restore(run, device, G, D, opt_g, opt_d, es, est, eval_est)
+        start = epoch + 1
     else:
-        if run_dir.exists() and any(run_dir.iterdir()):
-            if not cfg.resume and (run_dir / "config.json").exists():
-                raise ValueError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
-        run_dir.mkdir(parents=True, exist_ok=True)
-        for p in (metrics_path, monitor_path):
-            p.unlink(missing_ok=True)
-    write_json(run_dir / "config.json", record)
-    for p in (metrics_path, monitor_path):
-        p.touch()
-
+        if run.exists() and not cfg.resume:
+            raise ValueError(f"{run.path} already holds a run; pass --resume to continue it or choose another --out")
+        run.path.mkdir(parents=True, exist_ok=True)
+        run.reset_traces()
+    run.write_config(record)
     if start == 1:
-        _save(run_dir, 0, G, D, opt_g, opt_d, es, est, eval_est, extra)
+        _save(run, 0, G, D, opt_g, opt_d, es, est, eval_est, extra)
 
     x_all = ds.x.to(device)
     n_batches = len(ds) // batch
     if cfg.max_iterations_per_epoch:
         n_batches = min(n_batches, cfg.max_iterations_per_epoch)
-    rows = read_jsonl(metrics_path)
+    rows = run.metrics()
     failure = None
     done = es is not None and es.stopped and cfg.early_stop and not cfg.continue_after_stop
     epochs = range(start, cfg.epochs + 1) if not done else range(0)
@@ -469,25 +433,25 @@ def train(config: TrainConfig) -> dict:
                     extra["stop_epoch"] = epoch
                     stop_now = cfg.early_stop and not cfg.continue_after_stop
                 mon_rows.append({"epoch": epoch, "iteration": es.iteration, **es.last})
-        _append_rows(monitor_path, mon_rows)
+        run.append_monitor(mon_rows)
         if epoch % cfg.eval_every == 0 or stop_now or epoch == cfg.epochs:
             with _rng_guard(device):
-                row["eval"] = _evaluate(run_dir, epoch, G, D, z_eval, eval_est, cfg.eval_steepness_samples,
+                row["eval"] = _evaluate(run, epoch, G, D, z_eval, eval_est, cfg.eval_steepness_samples,
                                         evaluator)
             if row["eval"] is None:
                 del row["eval"]
         row["time_s"] = time.perf_counter() - t0
-        append_jsonl(metrics_path, row)
+        run.append_metrics(row)
         rows.append(row)
         if epoch % cfg.checkpoint_every == 0 or stop_now or epoch == cfg.epochs or "eval" in row:
-            _save(run_dir, epoch, G, D, opt_g, opt_d, es, est, eval_est, extra)
-            _prune(run_dir, rows, extra["stop_epoch"], score_fn, cfg)
+            _save(run, epoch, G, D, opt_g, opt_d, es, est, eval_est, extra)
+            _prune(run, rows, extra["stop_epoch"], score_fn, cfg)
         if stop_now:
             break
     if bar is not None:
         bar.close()
-    summary = _summary(cfg, run_dir, rows, es, extra, thr, collapse_fn, score_fn, eval_status, failure)
-    write_json(run_dir / "summary.json", summary)
+    summary = _summary(cfg, run, rows, es, extra, thr, collapse_fn, score_fn, eval_status, failure)
+    run.write_summary(summary)
     if failure:
         print(f"training stopped: {failure}", file=sys.stderr)
     return summary
@@ -500,8 +464,8 @@ def _progress(cfg, start, total):
     return tqdm(total=total, desc=f"train {cfg.data} from epoch {start}", unit="it", leave=False)
 
 
-def _summary(cfg, run_dir, rows, es, extra, thr, collapse_fn, score_fn, eval_status, failure):
-    ckpts = checkpoint_epochs(run_dir)
+def _summary(cfg, run: RunFolder, rows, es, extra, thr, collapse_fn, score_fn, eval_status, failure):
+    ckpts = run.checkpoint_epochs()
     stop_epoch = extra["stop_epoch"]
     returned, best, scores = _selection(rows, ckpts, stop_epoch, score_fn, cfg.selection)
     by_epoch = {r["epoch"]: r for r in rows}
@@ -535,29 +499,14 @@ def _summary(cfg, run_dir, rows, es, extra, thr, collapse_fn, score_fn, eval_sta
         "threshold_d": thr and thr["threshold_d"],
         "threshold_rules": thr and {k: thr[k] for k in ("kd_rule", "sigma_recipe")},
         "collapse_epoch": collapse,
-        "returned_checkpoint": None if returned is None else str(_ckpt_path(run_dir, returned).relative_to(run_dir)),
+        "returned_checkpoint": None if returned is None else str(run.checkpoint_path(returned).relative_to(run.path)),
         "returned_epoch": returned,
         "returned_metrics": metrics_of(returned),
-        "best_checkpoint": None if best is None else str(_ckpt_path(run_dir, best).relative_to(run_dir)),
+        "best_checkpoint": None if best is None else str(run.checkpoint_path(best).relative_to(run.path)),
         "best_metrics": metrics_of(best),
         "selection": cfg.selection if scores else "last checkpoint before the stop (no scored evaluations)",
         "evaluator": eval_status,
     }
-
-
-def _append_rows(path, rows):
-    """Append JSON lines with one fsync (the monitor writes one line per iteration)."""
-    if not rows:
-        return
-    import os
-    with open(path, "a") as f:
-        f.write("".join(json.dumps({k: _finite(v) for k, v in r.items()}) + "\n" for r in rows))
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _finite(v):
-    return None if isinstance(v, float) and not math.isfinite(v) else v
 
 
 def _rng_guard(device):
