@@ -1,0 +1,50 @@
+"""Named, versioned training settings: ``ganphase train --setting NAME``, ``ganphase sweep NAME ...``.
+
+A setting fixes everything about a run except its seed and folder. Its ``version`` changes whenever
+its values change, so a sweep never mixes runs of two versions under one name (the run's config
+hash differs too). ``departs`` says where the setting departs from the paper's Appendix F.2 recipe
+and why; ``minutes`` is the measured wall time of one run on one CPU core of the reference machine
+(2-core x86-64; None until measured).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ganphase.simulate.train import TrainConfig
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    version: int
+    description: str
+    train: dict = field(default_factory=dict)   # TrainConfig fields (data, epochs, optimiser, monitors, ...)
+    departs: str = ""
+    minutes: float | None = None
+
+    def config(self, seed: int, out, **overrides) -> TrainConfig:
+        """The TrainConfig of this setting for ``seed``, written to ``out`` (``overrides`` win)."""
+        if not (isinstance(seed, int) and seed >= 0):
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        return TrainConfig(**{**self.train, "seed": seed, "out": str(out), **overrides})
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "version": self.version, "description": self.description,
+                "train": dict(self.train), "departs": self.departs, "minutes": self.minutes}
+
+
+# Every setting records Algorithm 2's stop and trains on, so the collapse after the stop is observed.
+_SWEEP = dict(early_stop=True, continue_after_stop=True, threads=1, progress=False)
+
+SETTINGS: dict[str, Setting] = {s.name: s for s in (
+    Setting("gmm3d-paper", 1, "3-D mixture of 8 Gaussians, Appendix F.2 recipe (SGD, MLP), 400 epochs",
+            dict(data="gmm-3d", epochs=400, eval_every=5, eval_samples=1024, **_SWEEP)),
+)}
+
+
+def get(name: str) -> Setting:
+    """The setting called ``name``; ValueError listing the known names otherwise."""
+    try:
+        return SETTINGS[name]
+    except KeyError:
+        raise ValueError(f"unknown setting {name!r}; known settings: {', '.join(sorted(SETTINGS))}") from None
