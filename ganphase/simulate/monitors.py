@@ -162,12 +162,15 @@ class EarlyStopping:
 
     ``observe(G, D, z)`` measures for a user's own loop, cheaply by default: every
     ``observe_every``-th call (the first included) it takes q_d on D(G(z)) and the mean
-    steepness of G on the first ``observe_batch`` latents (None: all) by a warm-started
-    :class:`PowerSteepness` kept between calls (``observe_power_iters`` steps per call).
+    steepness of G by a warm-started :class:`PowerSteepness` kept between calls
+    (``observe_power_iters`` steps per call) on ``observe_batch`` latents (None: all of z):
+    with ``observe_latents="fixed"`` the first call's z[:observe_batch], kept, so that each
+    sample's power vector stays warm as G moves; with ``"batch"`` the current z[:observe_batch].
     """
 
     def __init__(self, k_d: float, sigma: float, k_g: float = -0.5, m: int = 1, warmup: int = 0,
-                 observe_every: int = 8, observe_batch: int | None = 16, observe_power_iters: int = 2):
+                 observe_every: int = 8, observe_batch: int | None = 16, observe_power_iters: int = 2,
+                 observe_latents: str = "fixed"):
         if not (k_d > 0 and sigma > 0):
             raise ValueError(f"k_d and sigma must be positive (Algorithm 2), got k_d={k_d}, sigma={sigma}")
         if not k_g < 0:
@@ -182,7 +185,10 @@ class EarlyStopping:
         if observe_batch is not None and not (isinstance(observe_batch, int) and observe_batch >= 2):
             raise ValueError(f"observe_batch must be an integer >= 2 or None (all latents), got {observe_batch!r}")
         self.k_d, self.sigma, self.k_g, self.m, self.warmup = float(k_d), float(sigma), float(k_g), int(m), int(warmup)
-        self.observe_every, self.observe_batch = observe_every, observe_batch
+        if observe_latents not in ("fixed", "batch"):
+            raise ValueError(f"observe_latents must be 'fixed' or 'batch', got {observe_latents!r}")
+        self.observe_every, self.observe_batch, self.observe_latents = observe_every, observe_batch, observe_latents
+        self.z_fixed: torch.Tensor | None = None
         self.estimator = PowerSteepness(tol=1e-2, max_iter=observe_power_iters)
         self.iteration = 0
         self.calls = 0
@@ -225,7 +231,12 @@ class EarlyStopping:
         self.calls += 1
         if (self.calls - 1) % self.observe_every:
             return False
-        q_d, s = batch_monitors(G, D, z, self.m, estimator or self.estimator, self.observe_batch)
+        z_s = z[:self.observe_batch].detach()
+        if self.observe_latents == "fixed":
+            if self.z_fixed is None or self.z_fixed.shape[1:] != z_s.shape[1:]:
+                self.z_fixed = z_s.clone()
+            z_s = self.z_fixed.to(z.device)
+        q_d, s = batch_monitors(G, D, z, self.m, estimator or self.estimator, z_steepness=z_s)
         return self.update(q_d, s, iteration=self.calls)
 
     def state_dict(self) -> dict:
@@ -242,14 +253,14 @@ class EarlyStopping:
 
 
 def batch_monitors(G, D, z: torch.Tensor, m: int, estimator: PowerSteepness | None = None,
-                   n_steepness: int | None = None) -> tuple[float, float]:
-    """(q_d, mean steepness) for the latent batch z: q_d on all of z, the steepness on its first
-    ``n_steepness`` rows (None: all); G in eval mode, D as it is."""
+                   z_steepness: torch.Tensor | None = None) -> tuple[float, float]:
+    """(q_d, mean steepness): q_d on D(G(z)), the steepness on ``z_steepness`` (None: z);
+    G in eval mode, D as it is."""
     estimator = estimator or PowerSteepness(tol=1e-3, max_iter=100)
     with torch.no_grad(), eval_mode(G):
         x = G(z)
     q_d = quantile_of_norms(log_d_grad_norms(D, x), m)
-    return q_d, float(estimator(G, z[:n_steepness]).mean())
+    return q_d, float(estimator(G, z if z_steepness is None else z_steepness).mean())
 
 
 # ----------------------------------------------------------------------------- thresholds from data

@@ -81,8 +81,8 @@ class TrainConfig:
     n_modes: int | None = None
     warmup: int | None = None
     monitor_batch: int | None = None       # samples whose steepness is estimated; None: whole batch (mlp), 16 (dcgan)
-    monitor_latents: str = "batch"         # "batch": the first monitor_batch latents of each batch (Algorithm 2);
-                                           # "fixed": one fixed set of latents (no sampling noise in Delta S_g)
+    monitor_latents: str = "fixed"         # "fixed": one fixed set of latents (no sampling noise in Delta S_g, the power
+                                           # vectors stay warm); "batch": the first monitor_batch latents of each batch
     power_iters: int = 2                   # at most this many warm-started power steps per iteration
     monitor_every: int = 4                 # measure q_d and S_g every k-th iteration (Delta S_g: consecutive measurements)
     power_tol: float = 1e-2
