@@ -180,6 +180,9 @@ def main():
             for _ in range(args.repeats):
                 for m in t:
                     t[m].append(ring(args.iters * args.epochs, m, dev))
+            paired = sorted(a / b - 1 for a, b in zip(t["default"], t["none"]))
+            print(f"ring: observe default, paired per repeat: median {100 * paired[len(paired) // 2]:+.1f} %, "
+                  f"range {100 * paired[0]:+.1f} .. {100 * paired[-1]:+.1f} %")
             t = {k: min(v) for k, v in t.items()}
             print(f"ring: plain loop {t['none'] * 1e3:.2f} ms/it | observe default {t['default'] * 1e3:.2f} ms/it "
                   f"({100 * (t['default'] / t['none'] - 1):+.1f} %) | observe cold, every call "
@@ -197,9 +200,12 @@ def main():
             best["plain"].append(plain(cfg))
             best["ours, no monitors"].append(ours(cfg, False))
             best["ours, monitors"].append(ours(cfg, True, quality if r == 0 else None))
+        paired = sorted(a / b - 1 for a, b in zip(best["ours, monitors"], best["ours, no monitors"]))
         t = {k: min(v) for k, v in best.items()}
         print(f"{name}: " + " | ".join(f"{k} {v * 1e3:.2f} ms/it" for k, v in t.items()))
-        print(f"{name}: monitors add {100 * (t['ours, monitors'] / t['ours, no monitors'] - 1):+.1f} % ; "
+        print(f"{name}: monitors add {100 * (t['ours, monitors'] / t['ours, no monitors'] - 1):+.1f} % (best of each); "
+              f"paired per repeat: median {100 * paired[len(paired) // 2]:+.1f} %, "
+              f"range {100 * paired[0]:+.1f} .. {100 * paired[-1]:+.1f} % ; "
               f"ours without monitors / plain loop = {t['ours, no monitors'] / t['plain']:.3f} ; "
               f"steepness standard error {100 * quality['rse']:.1f} % of the estimate ; "
               f"power estimate vs exact (final G) {100 * quality['power_error']:+.2f} %")

@@ -84,7 +84,7 @@ class TrainConfig:
     monitor_latents: str = "fixed"         # "fixed": one fixed set of latents (no sampling noise in Delta S_g, the power
                                            # vectors stay warm); "batch": the first monitor_batch latents of each batch
     power_iters: int = 2                   # at most this many warm-started power steps per iteration
-    monitor_every: int = 4                 # measure q_d and S_g every k-th iteration (Delta S_g: consecutive measurements)
+    monitor_every: int = 8                 # measure q_d and S_g every k-th iteration (Delta S_g: consecutive measurements)
     power_tol: float = 1e-2
     selection: str = "score"               # returned checkpoint: best "score" before the stop, or "last"
     # evaluation, checkpoints
