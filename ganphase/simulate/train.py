@@ -3,9 +3,10 @@
 One iteration (Algorithm 1 / 2): a discriminator step on
 L_d = -E log d(x) - E log(1 - d(g(z))), a generator step on the non-saturating
 L_g = -E log d(g(z)) (both from logits with ``binary_cross_entropy_with_logits``),
-then the monitors: q_d from the generator step's own gradient (no extra pass,
-see :func:`ganphase.simulate.monitors.log_d_grad_norms_from_loss_grad`) and the
-mean steepness of a sub-batch by warm-started power iteration.
+then, every ``monitor_every`` iterations, the monitors
+(:class:`ganphase.simulate.monitors.BatchMonitor`): q_d from the generator step's own
+gradient where D couples no samples (a dedicated pass where its batch norm does) and the
+mean steepness of a sub-batch by warm-started power iteration, with its standard error.
 
 Run folder (read by the figures and metrics code; names are fixed)::
 
@@ -28,12 +29,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ganphase.io import _finite
 from ganphase.simulate.data import is_mixture, load_dataset
 from ganphase.simulate.device import resolve_device
 from ganphase.simulate.models import ModelConfig, build_models, build_optimizers
+from ganphase.simulate.monitors import BatchMonitor, EarlyStopping, log_d_grad_norms, thresholds_for
 from ganphase.simulate.run_folder import RunFolder
-from ganphase.simulate.monitors import (EarlyStopping, log_d_grad_norms, log_d_grad_norms_from_loss_grad,
-                                        quantile_of_norms, thresholds_for)
 from ganphase.simulate.steepness import PowerSteepness, eval_mode
 
 # Paper settings per data set (Appendix F.2); sizes the paper does not print are the usual NSGAN / DCGAN ones.
@@ -76,9 +77,10 @@ class TrainConfig:
     n_modes: int | None = None
     warmup: int | None = None
     monitor_batch: int | None = None       # samples whose steepness is estimated; None: whole batch (mlp), 16 (dcgan)
-    monitor_latents: str = "batch"         # "batch": the first monitor_batch latents of each batch (Algorithm 2);
-                                           # "fixed": one fixed set of latents (no sampling noise in Delta S_g)
+    monitor_latents: str = "fixed"         # "fixed": one fixed set of latents (no sampling noise in Delta S_g, the power
+                                           # vectors stay warm); "batch": the first monitor_batch latents of each batch
     power_iters: int = 2                   # at most this many warm-started power steps per iteration
+    monitor_every: int = 8                 # measure q_d and S_g every k-th iteration (Delta S_g: consecutive measurements)
     power_tol: float = 1e-2
     selection: str = "score"               # returned checkpoint: best "score" before the stop, or "last"
     # evaluation, checkpoints
@@ -96,7 +98,7 @@ class TrainConfig:
     def __post_init__(self):
         if self.hidden is not None:
             self.hidden = tuple(int(h) for h in self.hidden)
-        for name in ("epochs", "eval_every", "checkpoint_every", "keep_last", "power_iters",
+        for name in ("epochs", "eval_every", "checkpoint_every", "keep_last", "power_iters", "monitor_every",
                      "eval_samples", "eval_steepness_samples", "width"):
             v = getattr(self, name)
             if not (isinstance(v, int) and v >= 1):
@@ -330,6 +332,7 @@ def train(config: TrainConfig) -> dict:
     opt_g, opt_d = build_optimizers(mc, G, D)
     es = EarlyStopping(thr["k_d"], thr["sigma"], thr["k_g"], thr["m"], thr["warmup"]) if cfg.monitor else None
     est = PowerSteepness(tol=cfg.power_tol, max_iter=cfg.power_iters, seed=cfg.seed)
+    bmon = BatchMonitor(est, thr["m"], cfg.monitor_every) if cfg.monitor else None
     eval_est = PowerSteepness(tol=1e-2, max_iter=30, seed=cfg.seed + 1)
     z_eval = torch.randn(cfg.eval_samples, mc.latent_dim, generator=torch.Generator().manual_seed(cfg.seed + 12345))
     z_eval = z_eval.to(device)
@@ -368,8 +371,8 @@ def train(config: TrainConfig) -> dict:
     for epoch in epochs:
         t0 = time.perf_counter()
         perm = torch.randperm(len(ds), device="cpu")
-        sums = {k: 0.0 for k in ("loss_d", "loss_g", "d_real", "d_fake", "q_d", "steepness")}
-        it_done, stop_now, mon_rows = 0, False, []
+        sums = {k: 0.0 for k in ("loss_d", "loss_g", "d_real", "d_fake", "q_d", "steepness", "steepness_var")}
+        it_done, n_meas, stop_now, mon_rows = 0, 0, False, []
         G.train(); D.train()
         for b in range(n_batches):
             real = _resized(x_all[perm[b * batch:(b + 1) * batch].to(device)], resize)
@@ -383,8 +386,10 @@ def train(config: TrainConfig) -> dict:
             loss_d.backward()
             opt_d.step()
             # generator step: non-saturating L_g = softplus(-a_fake)
-            if cfg.monitor:
-                fake.retain_grad()
+            iteration = (epoch - 1) * n_batches + b + 1
+            measure = cfg.monitor and bmon.due(iteration)
+            if measure:
+                bmon.watch(D, fake)
             a_gen = D(fake)
             loss_g = F.binary_cross_entropy_with_logits(a_gen, torch.ones_like(a_gen))
             opt_g.zero_grad(set_to_none=True)
@@ -400,19 +405,21 @@ def train(config: TrainConfig) -> dict:
             sums["loss_g"] += lg
             sums["d_real"] += torch.sigmoid(a_real).mean().item()
             sums["d_fake"] += torch.sigmoid(a_fake).mean().item()
-            if cfg.monitor:
-                q_d = quantile_of_norms(log_d_grad_norms_from_loss_grad(fake.grad), es.m)
-                z_mon = z_fixed if z_fixed is not None else z[:n_mon]
-                s = float(est(G, z_mon).mean())
+            if measure:
+                mon = bmon.measure(G, D, fake, z_fixed if z_fixed is not None else z[:n_mon])
+                q_d, s = mon["q_d"], mon["steepness"]
+                n_meas += 1
                 sums["q_d"] += q_d
                 sums["steepness"] += s
+                sums["steepness_var"] += mon["steepness_se"] ** 2
                 if cfg.monitor_unit == "iteration":
                     was_stopped = es.stopped
-                    hit = es.update(q_d, s)
+                    hit = es.update(q_d, s, iteration=iteration)
                     if hit and not was_stopped:
                         extra["stop_epoch"] = epoch
                         stop_now = cfg.early_stop and not cfg.continue_after_stop
-                    mon_rows.append({"epoch": epoch, "iteration": es.iteration, **es.last})
+                    mon_rows.append({"epoch": epoch, "iteration": es.iteration, **es.last,
+                                     "steepness_se": mon["steepness_se"], "power_change": mon["power_change"]})
                     if stop_now:
                         break
             if bar is not None:
@@ -421,11 +428,11 @@ def train(config: TrainConfig) -> dict:
             break
         n = max(it_done, 1)
         row = {"epoch": epoch, "iterations": it_done, **{k: sums[k] / n for k in ("loss_d", "loss_g", "d_real", "d_fake")}}
-        if cfg.monitor:
-            s_ep = sums["steepness"] / n
+        if cfg.monitor and n_meas:
+            s_ep = sums["steepness"] / n_meas
             prev = extra["prev_epoch_steepness"]
-            row.update(q_d=sums["q_d"] / n, steepness=s_ep,
-                       delta_steepness=(s_ep - prev) / prev if prev else None)
+            row.update(q_d=sums["q_d"] / n_meas, steepness=s_ep, steepness_se=_finite(math.sqrt(sums["steepness_var"] / n_meas)),
+                       delta_steepness=(s_ep - prev) / prev if prev else None, monitored_iterations=n_meas)
             extra["prev_epoch_steepness"] = s_ep
             if cfg.monitor_unit == "epoch":
                 was_stopped = es.stopped
