@@ -30,13 +30,13 @@ import types
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ganphase.simulate.data import load_dataset
 from ganphase.simulate.device import resolve_device
 from ganphase.simulate.models import build_models, build_optimizers
 from ganphase.simulate.monitors import EarlyStopping, thresholds_for
+from ganphase.simulate.nsgan import discriminator_loss, generator_loss
 from ganphase.simulate.steepness import PowerSteepness, steepness_exact
 from ganphase.simulate import train as train_module
 from ganphase.simulate.train import TrainConfig, _prepare, load_generator, train
@@ -48,14 +48,11 @@ clock = time.thread_time
 def nsgan_step(G, D, opt_g, opt_d, real, z):
     """The textbook NSGAN iteration: D step on real + fake, non-saturating G step."""
     fake = G(z)
-    a_r, a_f = D(real), D(fake.detach())
-    loss_d = F.binary_cross_entropy_with_logits(a_r, torch.ones_like(a_r)) + \
-        F.binary_cross_entropy_with_logits(a_f, torch.zeros_like(a_f))
+    loss_d = discriminator_loss(D(real), D(fake.detach()))
     opt_d.zero_grad()
     loss_d.backward()
     opt_d.step()
-    a_g = D(fake)
-    loss_g = F.binary_cross_entropy_with_logits(a_g, torch.ones_like(a_g))
+    loss_g = generator_loss(D(fake))
     opt_g.zero_grad()
     loss_g.backward()
     opt_g.step()
