@@ -24,6 +24,7 @@ from ganphase.figures.common import Caption, data_path, save
 
 TITLE = "Trained discriminator on the 4-mode toy and its vanishing radius vs 4 sigma"
 NUMBER = 11
+CLAIMS = ("app-g.1", "sec-4.1")  # the registry claims this figure illustrates
 RUN = "gmm-2d"
 RAYS, R_MAX, N_R = 64, 1.0, 201
 FLAT = 0.05
@@ -167,7 +168,7 @@ def make(profile: str, outdir) -> list:
                 f"{cfg['epochs']} epochs of at most {cfg['max_iterations_per_epoch']} iterations, Adam "
                 f"lr {cfg['lr_d']}, MLP widths {cfg['hidden']}, batch {cfg['batch_size']} instead of the paper's "
                 "discriminator 'trained until optimal'.")
-    caption = Caption(NUMBER, text, profile, stand_in=stand_in, claims=("app-g.1", "sec-4.1"),
+    caption = Caption(NUMBER, text, profile, stand_in=stand_in, claims=CLAIMS,
                       settings={"run": RUN, "epochs": cfg["epochs"], "optimizer": cfg["optimizer"] or "sgd",
                                 "rays": RAYS, "flat_fraction": FLAT}, measured=measured, seed=cfg["seed"])
     return save(fig, outdir, caption)

@@ -27,7 +27,8 @@ import torch
 from ganphase.simulate.models import ModelConfig, build_models
 from ganphase.simulate.particle_gan import discriminator_field
 from ganphase.theory import collapse as theory
-from ganphase.theory.claims import REGISTRY, Evidence
+from ganphase.simulate.evidence import Evidence, evidence_of
+from ganphase.theory.claims import REGISTRY
 from ganphase.theory.symbols import s as s_sym, sigma as sigma_sym
 
 TOL = 1e-9
@@ -103,7 +104,7 @@ def _rel(a, b) -> float:
 
 
 # ----------------------------------------------------------------------------- Section 4.1
-@REGISTRY.evidence("sec-4.1")
+@evidence_of("sec-4.1")
 def field_norm_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     f = _formulas()
     trials = 400 if thorough else 100
@@ -153,7 +154,7 @@ def updated_jacobian_check(n: int, step: float, seed: int, batch: int = 8) -> fl
     return worst
 
 
-@REGISTRY.evidence("thm-4.1")
+@evidence_of("thm-4.1")
 def updated_jacobian_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     trials = 6 if thorough else 3
     worst = 0.0
@@ -196,7 +197,7 @@ def _theorem_range(rng: np.random.Generator, n: int) -> tuple[float, float, floa
     return sigma, r, (4 * sigma - r) ** 2 * float(rng.uniform(0.001, 0.999))
 
 
-@REGISTRY.evidence("thm-4.2")
+@evidence_of("thm-4.2")
 def steepness_drop_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     trials = 300 if thorough else 80
     rows = []
@@ -245,7 +246,7 @@ def vanishing_radius(centre: torch.Tensor, direction: torch.Tensor, sigma: float
     return (lo + hi) / 2
 
 
-@REGISTRY.evidence("app-g.1")
+@evidence_of("app-g.1")
 def vanishing_radius_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     predicted = float(REGISTRY["app-g.1"].derived("radius for sigma^2 = 0.0125"))
     rays = 32 if thorough else 8

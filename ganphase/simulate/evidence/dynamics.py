@@ -28,7 +28,7 @@ from ganphase.simulate.mixtures import GaussianMixture
 from ganphase.simulate import ode
 from ganphase.simulate.pushforward import PushforwardFlow, latent_grid, run_flow
 from ganphase.theory import dynamics as th
-from ganphase.theory.claims import REGISTRY, Evidence
+from ganphase.simulate.evidence import Evidence, evidence_of
 
 FLOW_TOL = 2e-3          # relative error of d/dt g'(0) on the finer grid
 REFINEMENT_GAIN = 8.0    # halving h must shrink it at least this much (the stencils are 6th-8th order)
@@ -84,7 +84,7 @@ def _flow_check(rng, thorough, printed_form):
     return failure, "; ".join(lines)
 
 
-@REGISTRY.evidence("thm-3.3")
+@evidence_of("thm-3.3")
 def steepness_ode_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     failure, detail = _flow_check(rng, thorough, "printed-main")
     if failure:
@@ -148,7 +148,7 @@ def _density_checks(rng, thorough):
     return checks
 
 
-@REGISTRY.evidence("thm-c.6")
+@evidence_of("thm-c.6")
 def theorem_c6_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     lines, derived_fail, printed_fail = [], None, None
     for name, inputs, numeric, derived, printed, tol in _density_checks(rng, thorough):
@@ -254,11 +254,11 @@ def _recurrence_evidence(rng, thorough, suboptimal_list):
     return Evidence("passed", detail)
 
 
-@REGISTRY.evidence("thm-c.5")
+@evidence_of("thm-c.5")
 def theorem_c5_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     return _recurrence_evidence(rng, thorough, [None])
 
 
-@REGISTRY.evidence("prop-d.2")
+@evidence_of("prop-d.2")
 def proposition_d2_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     return _recurrence_evidence(rng, thorough, _suboptimal_choices())

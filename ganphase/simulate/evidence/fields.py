@@ -15,7 +15,8 @@ from ganphase.simulate.fields import optimal_discriminator, optimal_field, optim
 from ganphase.simulate.mixtures import GaussianMixture, table2_case
 from ganphase.theory import fields as theory_fields
 from ganphase.theory import table2 as theory
-from ganphase.theory.claims import REGISTRY, Evidence
+from ganphase.simulate.evidence import Evidence, evidence_of
+from ganphase.theory.claims import REGISTRY
 
 FD_STEP = 1e-5
 
@@ -102,8 +103,24 @@ def table2_evidence(case, rng, thorough):
     return Evidence("passed" if ok else "failed", detail, extra or None)
 
 
-for _case in (1, 2, 3, 4):
-    REGISTRY.evidence(f"prop-c.{_case}")(lambda rng, thorough, _c=_case: table2_evidence(_c, rng, thorough))
+@evidence_of("prop-c.1")
+def table2_case_1_evidence(rng, thorough):
+    return table2_evidence(1, rng, thorough)
+
+
+@evidence_of("prop-c.2")
+def table2_case_2_evidence(rng, thorough):
+    return table2_evidence(2, rng, thorough)
+
+
+@evidence_of("prop-c.3")
+def table2_case_3_evidence(rng, thorough):
+    return table2_evidence(3, rng, thorough)
+
+
+@evidence_of("prop-c.4")
+def table2_case_4_evidence(rng, thorough):
+    return table2_evidence(4, rng, thorough)
 
 
 def random_mixture(rng, dim, k):
@@ -111,7 +128,7 @@ def random_mixture(rng, dim, k):
                            rng.dirichlet(np.ones(k)))
 
 
-@REGISTRY.evidence("thm-c.1")
+@evidence_of("thm-c.1")
 def field_limits_evidence(rng, thorough):
     """Where r < 1e-3 the field is grad log r within relative error ~r; where r > 1e3 it is grad(-1/r) within ~1/r."""
     worst_small = worst_large = 0.0
@@ -156,7 +173,7 @@ def _suboptimal_cosines(p_data, p_g, x, log_f):
     return cos, log_r.detach().numpy()
 
 
-@REGISTRY.evidence("prop-d.1")
+@evidence_of("prop-d.1")
 def suboptimal_angle_evidence(rng, thorough):
     """cos(theta) measured by autograd equals sign(f(r)/r - f'(r)) (lambdified) for random f = exp(a + b r + c r^2)."""
     a_, b_, c_ = sp.symbols("a b c", real=True)
@@ -209,7 +226,7 @@ def _scipy_mixture_1d(rng):
     return pdf
 
 
-@REGISTRY.evidence("sec-2.2")
+@evidence_of("sec-2.2")
 def particle_field_evidence(rng, thorough):
     """grad r/(r(1+r)) (the derivation, lambdified) vs finite differences of log d* from scipy densities (1-D),
     and vs torch autograd of log d* = log p_data - logaddexp(log p_data, log p_g) in n-D."""

@@ -26,7 +26,8 @@ from scipy import special
 
 from ganphase.simulate.evidence.steepness import MISSING, separated_centres
 from ganphase.theory import mode_mixture as theory
-from ganphase.theory.claims import REGISTRY, Evidence
+from ganphase.simulate.evidence import Evidence, evidence_of
+from ganphase.theory.claims import REGISTRY
 from ganphase.theory.symbols import k as k_sym, sigma as sigma_sym
 
 if not MISSING:
@@ -101,7 +102,7 @@ def reference_slope(mixture: GaussianMixture) -> float:
     return min_feasible_slope(mixture) if len(centres) > 2 else float(np.ptp(centres)) / 2
 
 
-@REGISTRY.evidence("thm-3.4")
+@evidence_of("thm-3.4")
 def mode_mixture_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     if MISSING:
         return MISSING
@@ -155,7 +156,7 @@ def check_theorem_c_7(x: float, sigma: float, k: float) -> dict:
             "printed_bound": float(_c7_printed()(x, sigma, k))}
 
 
-@REGISTRY.evidence("thm-c.7")
+@evidence_of("thm-c.7")
 def two_modes_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     if MISSING:
         return MISSING

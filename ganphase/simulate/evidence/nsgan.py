@@ -26,7 +26,8 @@ from scipy import integrate, optimize, stats
 from ganphase.simulate.models import ModelConfig, build_models
 from ganphase.simulate.particle_gan import chain_rule_gradient, nsgan_gradient, particle_gradient
 from ganphase.theory import nsgan as theory
-from ganphase.theory.claims import REGISTRY, Evidence
+from ganphase.simulate.evidence import Evidence, evidence_of
+from ganphase.theory.claims import REGISTRY
 
 QUAD = dict(epsabs=1e-13, epsrel=1e-11, limit=400)
 
@@ -96,7 +97,7 @@ def gradient_check(n: int, step: float, batch: int, seed: int) -> dict:
             "particle_vs_printed_s_nsgan": float((part - step * ns).norm() / part.norm())}
 
 
-@REGISTRY.evidence("cor-c.1")
+@evidence_of("cor-c.1")
 def corollary_c_1_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     trials = 6 if thorough else 3
     rows = [gradient_check(int(rng.integers(1, 6)), float(rng.uniform(0.01, 1.0)), int(rng.integers(2, 129)),
@@ -132,7 +133,7 @@ def f_divergence(p, q, lo, hi) -> float:
     return _quad(integrand, lo, hi)
 
 
-@REGISTRY.evidence("app-b")
+@evidence_of("app-b")
 def f_divergence_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     f = _f()
     grid = np.exp(np.linspace(np.log(1e-3), np.log(1e3), 2001))
@@ -210,7 +211,7 @@ def measured_thresholds(name: str, subset: int, folder: Path | None) -> dict:
             "samples": len(ds.x)}
 
 
-@REGISTRY.evidence("app-f")
+@evidence_of("app-f")
 def thresholds_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     printed = theory.printed_threshold_inputs()
     folder = data_dir()
@@ -243,7 +244,7 @@ def thresholds_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
 
 
 # ----------------------------------------------------------------------------- background
-@REGISTRY.evidence("bg-optimal-discriminator")
+@evidence_of("bg-optimal-discriminator")
 def optimal_discriminator_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     p, q, lo, hi = _random_gaussians(rng)
     xs = np.linspace(p.mean() - 3, p.mean() + 3, 25 if thorough else 9)
@@ -267,7 +268,7 @@ def optimal_discriminator_evidence(rng: np.random.Generator, thorough: bool) -> 
     return Evidence("passed", detail)
 
 
-@REGISTRY.evidence("bg-value-js")
+@evidence_of("bg-value-js")
 def value_js_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     worst = 0.0
     for _ in range(4 if thorough else 2):
@@ -287,7 +288,7 @@ def value_js_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     return Evidence("passed", detail)
 
 
-@REGISTRY.evidence("bg-js-disjoint")
+@evidence_of("bg-js-disjoint")
 def js_disjoint_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     a, b = rng.uniform(1.5, 4, size=2)
     p = stats.beta(a, b)                        # supported on [0, 1]
@@ -304,7 +305,7 @@ def js_disjoint_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     return Evidence("passed", detail)
 
 
-@REGISTRY.evidence("bg-ns-loss")
+@evidence_of("bg-ns-loss")
 def ns_loss_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     p, q, lo, hi = _random_gaussians(rng)
     lhs = _quad(lambda t: -q.pdf(t) * (p.logpdf(t) - np.logaddexp(p.logpdf(t), q.logpdf(t))), lo, hi)
@@ -321,7 +322,7 @@ def ns_loss_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     return Evidence("passed", detail)
 
 
-@REGISTRY.evidence("bg-logit-gradients")
+@evidence_of("bg-logit-gradients")
 def logit_gradient_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     claim = REGISTRY["bg-logit-gradients"]
     a_sym = sp.Symbol("a", real=True)
@@ -350,7 +351,7 @@ def _grid_integral(values: np.ndarray, grid: np.ndarray) -> float:
     return float(np.trapezoid(values, grid)) if hasattr(np, "trapezoid") else float(np.trapz(values, grid))
 
 
-@REGISTRY.evidence("bg-forward-kl-two-gaussian")
+@evidence_of("bg-forward-kl-two-gaussian")
 def forward_kl_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     claim = REGISTRY["bg-forward-kl-two-gaussian"]
     from ganphase.theory.symbols import mu as mu_s, sigma as sigma_s
@@ -377,7 +378,7 @@ def forward_kl_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     return Evidence("passed", detail)
 
 
-@REGISTRY.evidence("bg-reverse-kl-two-gaussian")
+@evidence_of("bg-reverse-kl-two-gaussian")
 def reverse_kl_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     rows = []
     for ratio in ((4.0, 6.0, 8.0) if thorough else (6.0,)):
@@ -402,7 +403,7 @@ def reverse_kl_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     return Evidence("passed", detail)
 
 
-@REGISTRY.evidence("bg-kl-decomposition")
+@evidence_of("bg-kl-decomposition")
 def kl_decomposition_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     mu, sigma = float(rng.uniform(0.5, 3)), float(rng.uniform(0.3, 1.5))
     logp = _two_gaussians(mu, sigma)

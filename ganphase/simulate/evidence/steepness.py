@@ -19,7 +19,8 @@ import sympy as sp
 from scipy import optimize, special, stats
 
 from ganphase.theory import steepness as theory
-from ganphase.theory.claims import REGISTRY, Evidence
+from ganphase.simulate.evidence import Evidence, evidence_of
+from ganphase.theory.claims import REGISTRY
 from ganphase.theory.symbols import n as n_sym, sigma as sigma_sym
 
 try:
@@ -65,7 +66,7 @@ def composed_map(ot: OptimalTransportMap1D, h, z: np.ndarray) -> np.ndarray:
     return ot(special.ndtri(u))
 
 
-@REGISTRY.evidence("thm-c.2")
+@evidence_of("thm-c.2")
 def measure_preserving_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     if MISSING:
         return MISSING
@@ -123,7 +124,7 @@ def check_theorem_3_1(centres: np.ndarray, sigma: float) -> dict:
             "midpoint_slope_over_sharp_bound": float(np.min(at_mid / sharp))}
 
 
-@REGISTRY.evidence("thm-3.1")
+@evidence_of("thm-3.1")
 def steepness_1d_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     if MISSING:
         return MISSING
@@ -189,7 +190,7 @@ def random_axes(rng: np.random.Generator, dim: int, sigma: float) -> list[np.nda
             for _ in range(dim)]
 
 
-@REGISTRY.evidence("thm-3.2")
+@evidence_of("thm-3.2")
 def steepness_nd_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     if MISSING:
         return MISSING

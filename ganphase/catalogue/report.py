@@ -1,4 +1,4 @@
-"""The claims table and errata, computed from the registry every time.
+"""The claims table and errata, computed from the catalogue every time.
 
 ``claim_rows`` evaluates every claim (verdict from printed vs derived, plus the
 quick numerical evidence); ``errata_markdown`` writes, for every claim whose
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ganphase.theory.claims import REGISTRY, Claim
+from ganphase.catalogue import CATALOGUE
+from ganphase.theory.claims import Claim
 
 
 def _latex(expr) -> str | None:
@@ -23,7 +24,7 @@ def claim_row(claim: Claim, seed: int = 0, evidence: bool = True, thorough: bool
     """
     verdict, counterexample = claim.verdict(seed)
     if evidence and ev is None:
-        ev = REGISTRY.run_evidence(claim.id, seed=seed, thorough=thorough)
+        ev = CATALOGUE.run_evidence(claim.id, seed=seed, thorough=thorough)
     parts = claim.parts()
     return {
         "id": claim.id,
@@ -46,16 +47,13 @@ def claim_row(claim: Claim, seed: int = 0, evidence: bool = True, thorough: bool
 
 def _evidence_in_worker(ids: list[str], seed: int) -> dict:
     """Run the quick evidence of ``ids`` (in a separate process; its results are independent of where it runs)."""
-    from ganphase.theory.claims import load
-
-    load(evidence=True)
-    return {i: REGISTRY.run_evidence(i, seed=seed) for i in ids}
+    return {i: CATALOGUE.run_evidence(i, seed=seed) for i in ids}
 
 
 def claim_rows(ids=None, seed: int = 0, evidence: bool = True, progress: bool = False) -> list[dict]:
     """Rows of the claims table; with several claims and cores, the evidence runs in a second process
     while this one derives and compares (the two halves take similar time)."""
-    claims = [REGISTRY[i] for i in ids] if ids else list(REGISTRY)
+    claims = [CATALOGUE[i] for i in ids] if ids else list(CATALOGUE)
     pending = _start_evidence([c.id for c in claims], seed) if evidence and len(claims) > 1 else None
     iterated = claims
     if progress:
@@ -125,7 +123,7 @@ def errata_markdown(rows: list[dict]) -> str:
         for p in r["parts"]:
             if p["verdict"] != "differs":
                 continue
-            claim = REGISTRY[r["id"]]
+            claim = CATALOGUE[r["id"]]
             part = claim.part(p["name"])
             out += [f"**{p['name']}**", "", f"- printed: $${sp.latex(part.printed)}$$",
                     f"- derived: $${sp.latex(part.derived)}$$",
