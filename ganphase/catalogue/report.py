@@ -42,6 +42,8 @@ def claim_row(claim: Claim, seed: int = 0, evidence: bool = True, thorough: bool
         "evidence": ev.status if ev else "none",
         "evidence_detail": ev.detail if ev else "",
         "evidence_counterexample": dict(ev.counterexample) if ev and ev.counterexample else None,
+        "evidence_derived": ev.derived_status if ev else "none",
+        "evidence_derived_detail": ev.derived_detail if ev else "",
     }
 
 
@@ -93,9 +95,10 @@ def _finish_evidence(pending):
 
 
 def table_text(rows: list[dict]) -> str:
-    """Plain-text table: id, where printed, verdict, evidence, assumptions."""
-    head = ("id", "where printed", "verdict", "evidence", "assumptions")
-    lines = [(r["id"], r["source"], r["verdict"], r["evidence"], "; ".join(r["assumptions"]) or "-") for r in rows]
+    """Plain-text table: id, where printed, verdict, evidence (printed statement), derived evidence, assumptions."""
+    head = ("id", "where printed", "verdict", "evidence", "derived", "assumptions")
+    lines = [(r["id"], r["source"], r["verdict"], r["evidence"], r.get("evidence_derived", "none"),
+              "; ".join(r["assumptions"]) or "-") for r in rows]
     widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h) for i, h in enumerate(head[:-1])]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths) + "  {}"
     out = [fmt.format(*head), fmt.format(*("-" * w for w in widths), "-" * 11)]
@@ -135,6 +138,9 @@ def errata_markdown(rows: list[dict]) -> str:
     for r in failed:
         out += [f"- `{r['id']}` ({r['source']}): {r['evidence_detail']}"
                 + (f"; input: `{r['evidence_counterexample']}`" if r["evidence_counterexample"] else "")]
-    out += ["", "# All claims", "", "| id | where printed | verdict | evidence |", "|---|---|---|---|"]
-    out += [f"| `{r['id']}` | {r['source']} | {r['verdict']} | {r['evidence']} |" for r in rows]
+    out += ["", "# All claims", "",
+            "Evidence checks the statement as printed; the derived column checks the derived (corrected) statement.", "",
+            "| id | where printed | verdict | evidence | derived |", "|---|---|---|---|---|"]
+    out += [f"| `{r['id']}` | {r['source']} | {r['verdict']} | {r['evidence']} | {r.get('evidence_derived', 'none')} |"
+            for r in rows]
     return "\n".join(out) + "\n"

@@ -138,6 +138,19 @@ def _moderate_point(rnd: random.Random) -> dict:
             sigma: sp.Rational(rnd.randint(4, 12), 4)}
 
 
+def implied_lower(derived, printed):
+    """min(derived, printed): equals ``printed`` exactly when the printed lower bound is implied by the derived one."""
+    return sp.Min(derived, printed)
+
+
+def implied_upper(derived, printed):
+    """max(derived, printed): equals ``printed`` exactly when the printed upper bound is implied by the derived one."""
+    return sp.Max(derived, printed)
+
+
+N_modes = sp.Symbol("N", integer=True, positive=True)   # number of modes
+
+
 @REGISTRY.claim(
     "thm-3.1", source="Theorem 3.1, Section 3.2 (= Theorem C.3, proof in Appendix C.5)",
     title="steepness lower bound of the 1-D optimal-transport map Psi^{-1} o Phi",
@@ -145,12 +158,14 @@ def _moderate_point(rnd: random.Random) -> dict:
     assumptions=("n = 1", "p_data = (1/N) sum_i N(x_i, sigma^2) (Assumption 2.1), x_1 < ... < x_N",
                  "separation Delta = 6 sigma (not used by the argument)", "g = Psi^{-1} o Phi",
                  "q = Phi^{-1}(1 - 1/N)"),
-    note="Every printed step agrees with its derivation.  The proof writes 'for any y' and 'max over i' where it "
-         "means: at the midpoint y = m_i = (x_i + x_{i+1})/2; the argument gives the stronger bound with max_i "
-         "in place of min_i and exp(-q^2/2) in place of exp(-q^2), because |Phi^{-1}(Psi(m_i))| <= q (the two "
-         "neighbouring kernels contribute exactly 1 to N Psi(m_i), part neighbour_cdf_pair).  The printed bound "
-         "is weaker than what the proof gives, so the conclusion holds; the separation Delta = 6 sigma is not "
-         "needed.")
+    note="Each inequality of the proof is derived at the midpoint y = m_i = (x_i + x_{i+1})/2: the nearest centres "
+         "are x_i and x_{i+1}, at distance (x_{i+1} - x_i)/2, so the N kernels sum to at most N exp(-(x_{i+1} - "
+         "x_i)^2/(8 sigma^2)); the two neighbouring CDF terms add to exactly 1, so Psi(m_i) lies in [1/N, 1 - 1/N] and "
+         "|Phi^{-1}(Psi(m_i))| <= q.  That gives exp(q^2/2) where the proof prints exp(q^2), and S_g >= sigma "
+         "exp((x_{i+1} - x_i)^2/(8 sigma^2)) exp(-q^2/2) at g^{-1}(m_i) for every i, hence with max_i; the printed "
+         "bound (min_i, exp(-q^2)) is implied (parts compared as 'printed bound implied').  The proof's 'for any y' "
+         "holds only at the midpoints (at a mode centre (g^{-1})' is far larger); the separation Delta = 6 sigma is "
+         "not needed.")
 def steepness_1d():
     centres = sp.symbols("x1:4", real=True)
     psi = mixture_cdf(y, centres, sigma)
@@ -161,26 +176,47 @@ def steepness_1d():
     step2 = sp.diff(Phi_inv(psi), y)
     step2_printed = (sum(sp.exp(-(y - c)**2 / (2 * sigma**2)) for c in centres) / (3 * sigma)
                      * sp.exp(Phi_inv(psi)**2 / 2))
-    # step 3: the kernel of mode x_i at the midpoint m_i
+    # step 3 at the midpoint m_i: centres are sorted, so x_i and x_{i+1} are the nearest, the others farther
     m = (x_lo + x_hi) / 2
-    kernel_at_mid = sp.exp(-(m - x_lo)**2 / (2 * sigma**2))
-    # both neighbours of m_i contribute Phi(+h) + Phi(-h) = 1 to N Psi(m_i)
-    pair = Phi((m - x_lo) / sigma) + Phi((m - x_hi) / sigma)
-    # step 4 and the conclusion: g'(g^{-1}(m_i)) = 1 / (g^{-1})'(m_i)
-    inv_slope_bound = sp.exp(-(x_hi - x_lo)**2 / (8 * sigma**2)) * sp.exp(q**2) / sigma
-    sharp_inv_slope_bound = sp.exp(-(x_hi - x_lo)**2 / (8 * sigma**2)) * sp.exp(q**2 / 2) / sigma
+    nearest = sp.simplify(sp.Min(m - x_lo, x_hi - m))
+    largest_kernel = sp.simplify(mixture_pdf(m, [m - nearest], sigma) * sp.sqrt(2 * sp.pi) * sigma)
+    kernel_factor = N_modes * largest_kernel / (N_modes * sigma)      # (1/(N sigma)) sum_j K_j(m_i) <= this
+    # both neighbours contribute Phi(+h) + Phi(-h) = 1 to N Psi(m_i); the other N - 2 terms lie in (0, 1)
+    pair = sp.simplify(Phi((m - x_lo) / sigma) + Phi((m - x_hi) / sigma))
+    psi_low, psi_high = pair / N_modes, (N_modes - 2 + pair) / N_modes
+    # |Phi^{-1}(Psi(m_i))| <= Phi^{-1}(1 - 1/N) = q (Phi^{-1} is increasing and odd about 1/2)
+    quantile_low, quantile_high = Phi_inv(psi_low), Phi_inv(psi_high)
+    exp_factor = sp.simplify(1 / (sp.sqrt(2 * sp.pi) * phi(q)))   # exp(Phi^{-1}(Psi)^2 / 2) at |Phi^{-1}(Psi)| = q
+    inv_slope_bound = kernel_factor * exp_factor
+    # S_g(g^{-1}(m_i)) = 1 / (g^{-1})'(m_i)
+    sharp = sp.simplify(1 / inv_slope_bound)
+    printed_step4 = sp.exp(-(x_hi - x_lo)**2 / (8 * sigma**2)) * sp.exp(q**2) / sigma
     return [
         Part("inverse_map_slope", derived=step1, printed=_inverse_map_slope_printed(Psi(y), y),
              equation=r"(g^{-1})'(y)"),
         Part("inverse_map_slope_mixture", derived=step2, printed=step2_printed, domain=_moderate_point,
              equation=r"(g^{-1})'(y),\ N=3"),
-        Part("midpoint_kernel", derived=sp.simplify(kernel_at_mid),
+        Part("midpoint_kernel", derived=largest_kernel,
              printed=sp.exp(-(x_hi - x_lo)**2 / (8 * sigma**2)), equation=r"K_\sigma(m_i, x_i)\sqrt{2\pi}\sigma"),
-        Part("neighbour_cdf_pair", derived=sp.simplify(pair), equation=r"\Phi(h)+\Phi(-h)"),
-        Part("bound", derived=sp.simplify(1 / inv_slope_bound), printed=printed_bound_1d(),
-             equation=r"\mathcal{S}_g(x_*)"),
-        Part("sharp_bound", derived=sp.simplify(1 / sharp_inv_slope_bound), equation=r"\mathcal{S}_g(x_*)"),
+        Part("kernel_sum_bound", derived=kernel_factor,
+             printed=N_modes * sp.exp(-(x_hi - x_lo)**2 / (8 * sigma**2)) / (N_modes * sigma),
+             equation=r"\frac{1}{N\sigma}\sum_j K_j(m_i) \le"),
+        Part("neighbour_cdf_pair", derived=pair, equation=r"\Phi(h)+\Phi(-h)"),
+        Part("quantile_at_midpoint_symmetric", derived=sp.simplify(quantile_low + quantile_high),
+             printed=sp.Integer(0), domain=_quantile_point, equation=r"\Phi^{-1}(1/N) + \Phi^{-1}(1 - 1/N)"),
+        Part("quantile_at_midpoint_bound", derived=quantile_high, equation=r"|\Phi^{-1}(\Psi(m_i))| \le q"),
+        Part("exp_factor (printed bound implied)", derived=implied_upper(exp_factor, sp.exp(q**2)),
+             printed=sp.exp(q**2), equation=r"\exp(\Phi^{-1}(\Psi(m_i))^2/2) \le"),
+        Part("inverse_slope_bound (printed bound implied)", derived=implied_upper(inv_slope_bound, printed_step4),
+             printed=printed_step4, equation=r"(g^{-1})'(m_i) \le"),
+        Part("bound (printed bound implied)", derived=implied_lower(sharp, printed_bound_1d()),
+             printed=printed_bound_1d(), equation=r"\mathcal{S}_g(x_*) \ge"),
+        Part("sharp_bound", derived=sharp, equation=r"\mathcal{S}_g(x_*)"),
     ]
+
+
+def _quantile_point(rnd: random.Random) -> dict:
+    return {N_modes: sp.Integer(rnd.randint(2, 12))}
 
 
 # ================================================================= Theorem 3.2 / C.4
@@ -219,6 +255,23 @@ def _nd_point(rnd: random.Random) -> dict:
             delta: sp.Rational(rnd.randint(1, 8), 8)}
 
 
+def isotropic_kernel_at_distance(dim=n, dist=D):
+    """(2 pi sigma^2)^{-n/2} exp(-dist^2/(2 sigma^2)): one component of Assumption 2.1 at distance ``dist``.
+
+    Derived as the product of the n one-dimensional densities phi(t_j/sigma)/sigma, summed in log space
+    over j = 1..n with sum_j t_j^2 = dist^2.
+    """
+    t, j = sp.IndexedBase("t"), sp.Symbol("j", integer=True, positive=True)
+    log_terms = sp.Add.make_args(sp.expand(sp.expand_log(sp.log(phi(t[j] / sigma) / sigma), force=True)))
+    total = 0
+    for term in log_terms:
+        if term.has(t):
+            total += sp.simplify(term / t[j]**2) * dist**2   # sum_j c t_j^2 = c dist^2
+        else:
+            total += sp.Sum(term, (j, 1, dim)).doit()
+    return sp.exp(total)
+
+
 @REGISTRY.claim(
     "thm-3.2", source="Theorem 3.2, Section 3.2 (= Theorem C.4, proof in Appendix C.6)",
     title="steepness lower bound M for maps pushing the truncated Gaussian N_r(0, I_n) to p_data",
@@ -242,19 +295,26 @@ def steepness_nd():
     t = sp.Symbol("t", real=True)
     trunc_slope = sp.diff((Phi(t) - Phi(-r_ball)) / (Phi(r_ball) - Phi(-r_ball)), t)
     g1_slope_min = sp.simplify(trunc_slope.subs(t, r_ball))
-    # density of p_data at a point at distance >= D from every mode is at most the largest kernel there
-    kernel_max = sp.exp(-D**2 / (2 * sigma**2)) / (2 * sp.pi * sigma**2)**(n / 2)
-    det_bound = delta**n / kernel_max   # |det J_g1| >= delta^n and |det J_g2| >= 1 / p_data
+    delta_printed = sp.exp(-r_ball**2 / 2) / sp.sqrt(2 * sp.pi)
+    # p_data at a point at distance >= D from every mode: the mean of N kernels, each at most the kernel at D
+    kernel_max = sp.powsimp(isotropic_kernel_at_distance(), force=True)
+    # |det J_g| = |det J_g2| |det J_g1| >= (1 / p_data(g_2(y_0))) delta^n   (Lemma C.2 and Phi_r' >= delta)
+    det_bound = delta**n / kernel_max
     det_printed = (sp.sqrt(2 * sp.pi) * sigma * delta)**n * sp.exp(D**2 / (2 * sigma**2))
-    # S_g >= |det J_g|^{1/n} (|det A| <= ||A||_2^n)
-    m_from_det = _simplify_positive((det_bound**(1 / n)).subs(delta, sp.exp(-r_ball**2 / 2) / sp.sqrt(2 * sp.pi)))
+    # S_g = ||J_g||_2 >= |det J_g|^{1/n}  (|det A| is the product of n singular values, each <= ||A||_2)
+    m_from_det = _simplify_positive((det_bound**(1 / n)).subs(delta, delta_printed))
     # the direct route: |det J_g(z)| = p_z(z)/p_data(g(z)) >= [phi_n(r e_1)/P(B_r)] / kernel_max
     normaliser = sp.Function("P_r", positive=True)(n, r_ball)
-    direct = (sp.exp(-r_ball**2 / 2) / (2 * sp.pi)**(n / 2) / normaliser) / kernel_max
+    direct = (isotropic_kernel_at_distance(n, r_ball).subs(sigma, 1) / normaliser) / kernel_max
     return [
         Part("g1_slope_min", derived=g1_slope_min, equation=r"\min_{|t|<r}\Phi_r'(t)"),
+        Part("delta <= min Phi_r' (printed bound implied)", derived=sp.Min(g1_slope_min, delta_printed),
+             printed=delta_printed, equation=r"\delta \le \min\Phi_r'"),
         Part("g1_push_forward_uniform", derived=sp.Matrix([_g1_push_forward_density(d) for d in (1, 2, 3)]),
              printed=sp.Matrix([1, 1, 1]), equation=r"p_{g_{1\#}p_z}\ (n = 1, 2, 3)"),
+        Part("kernel at distance D", derived=kernel_max,
+             printed=sp.exp(-D**2 / (2 * sigma**2)) / (2 * sp.pi * sigma**2)**(n / 2), domain=_nd_point,
+             equation=r"\hat f(\lambda\bar{\mathbf{x}}) \le"),
         Part("det_bound", derived=det_bound, printed=det_printed, domain=_nd_point,
              equation=r"|\det J_g(\mathbf{y}_0)|"),
         Part("M", derived=m_from_det, printed=printed_bound_nd(), domain=_nd_point, equation="M"),

@@ -18,15 +18,27 @@ EVIDENCE_STATUSES = ("passed", "failed", "none")
 
 @dataclass(frozen=True)
 class Evidence:
-    """Outcome of a numerical check of a claim against an independent computation."""
+    """Outcome of a numerical check of a claim against an independent computation.
+
+    ``status`` is the check of the statement *as printed*, for every claim: ``failed``
+    whenever the printed statement fails on some input, which ``counterexample`` records;
+    ``passed`` when it holds on every input tried; ``none`` when nothing was checked.
+    ``derived_status`` / ``derived_detail`` report, beside it, the check of the derived
+    (corrected) statement, under its own name: always for claims whose derivation differs
+    from the print, and wherever else the evidence checks the derivation separately;
+    ``none`` otherwise.  The JSON schema is in docs/claims.md.
+    """
 
     status: str
     detail: str = ""
     counterexample: Mapping | None = None
+    derived_status: str = "none"
+    derived_detail: str = ""
 
     def __post_init__(self):
-        if self.status not in EVIDENCE_STATUSES:
-            raise ValueError(f"evidence status must be one of {EVIDENCE_STATUSES}, got {self.status!r}")
+        for value in (self.status, self.derived_status):
+            if value not in EVIDENCE_STATUSES:
+                raise ValueError(f"evidence status must be one of {EVIDENCE_STATUSES}, got {value!r}")
 
 
 EVIDENCE: dict[str, Callable[..., Evidence]] = {}
