@@ -55,7 +55,7 @@ def math(expr, display: str = "inline") -> str:
 
 _GREEK = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon "
           "phi chi psi omega").split()
-_NAME = re.compile(r"([A-Za-z]{1,2}|%s)[0-9]*(_[A-Za-z0-9]{1,5})?" % "|".join(_GREEK + [g.title() for g in _GREEK]))
+SYMBOL_NAME = re.compile(r"([A-Za-z]{1,2}|%s)[0-9]*(_[A-Za-z0-9]{1,5})?" % "|".join(_GREEK + [g.title() for g in _GREEK]))
 
 
 def _value(value) -> str:
@@ -78,7 +78,7 @@ def _value(value) -> str:
 
 def _name(key: str) -> str:
     """A symbol name (sigma, mu_1, r) as the symbol; anything else (printed_field) as upright text."""
-    if _NAME.fullmatch(key):
+    if SYMBOL_NAME.fullmatch(key):
         return FormulaMathML().doprint(sp.Symbol(key))
     return f"<mtext>{_escape(key.replace('_', ' '))}</mtext>"
 

@@ -111,6 +111,26 @@ def table_text(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def assignment_text(values: dict) -> str:
+    """A counterexample as readable text: ``σ = 7/4, r = 1: printed = -2.5, derived = -2.02273``."""
+    from ganphase.catalogue.mathml import SYMBOL_NAME
+
+    def one(k, v):
+        name = sp.pretty(sp.Symbol(k)) if SYMBOL_NAME.fullmatch(k) else k.replace("_", " ")
+        if isinstance(v, float):
+            v = f"{v:.6g}"
+        elif isinstance(v, (list, tuple)):
+            v = "(" + ", ".join(f"{x:.6g}" if isinstance(x, float) else str(x) for x in v) + ")"
+        return f"{name} = {v}"
+
+    if "point" in values:  # a part's counterexample: the point, then the two values there
+        values = dict(values)
+        point = ", ".join(one(k, v) for k, v in values.pop("point").items())
+        values.pop("entry", None)
+        return point + ": " + ", ".join(one(k.replace("_value", ""), v) for k, v in values.items())
+    return ", ".join(one(str(k), v) for k, v in values.items())
+
+
 def errata_markdown(rows: list[dict]) -> str:
     """Errata report: every claim whose printed formula differs from the derivation."""
     out = ["# Errata: printed formulas that differ from their derivation", "",
@@ -130,14 +150,14 @@ def errata_markdown(rows: list[dict]) -> str:
             part = claim.part(p["name"])
             out += [f"**{p['name']}**", "", f"- printed: $${sp.latex(part.printed)}$$",
                     f"- derived: $${sp.latex(part.derived)}$$",
-                    f"- counterexample: `{p['counterexample']}`", ""]
+                    f"- counterexample: {assignment_text(p['counterexample'])}", ""]
         out += [f"Do the paper's conclusions survive? {r['note'] or 'Not assessed.'}", ""]
     out += ["# Numerical evidence that fails", ""]
     if not failed:
         out.append("Every claim with numerical evidence passed it.")
     for r in failed:
         out += [f"- `{r['id']}` ({r['source']}): {r['evidence_detail']}"
-                + (f"; input: `{r['evidence_counterexample']}`" if r["evidence_counterexample"] else "")]
+                + (f"; input: {assignment_text(r['evidence_counterexample'])}" if r["evidence_counterexample"] else "")]
     out += ["", "# All claims", "",
             "Evidence checks the statement as printed; the derived column checks the derived (corrected) statement.", "",
             "| id | where printed | verdict | evidence | derived |", "|---|---|---|---|---|"]
