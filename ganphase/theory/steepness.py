@@ -79,24 +79,53 @@ def _simplify_positive(expr):
 
 
 # ================================================================= Theorem C.2
+def chi2_gaussian_fold():
+    """h(u) = F_{chi^2_1}(Phi^{-1}(u)^2) for the two-to-one map S(z) = Phi^{-1}(F_{chi^2_1}(z^2)).
+
+    Z^2 ~ chi^2_1 for Z ~ N(0, 1), so S pushes N(0, 1) to itself and g = Psi^{-1} o Phi o S pushes it to
+    p_data without being monotone; Theorem C.2 then says h = Psi o g o Phi^{-1} preserves U(0, 1).
+    The chi^2_1 CDF comes from sympy.stats.
+    """
+    from sympy.stats import ChiSquared, cdf
+
+    t, w = sp.Symbol("t", nonnegative=True), sp.Symbol("w", real=True)
+    fold = sp.simplify(cdf(ChiSquared("X", 1))(t).subs(t, w**2))
+    return fold.subs(w, Phi_inv(u))
+
+
+def _branch_density(h_expr):
+    """Density of h(U), U ~ U(0, 1), at v: sum over the monotone branches of h of |(h^{-1})'(v)|."""
+    total = 0
+    for sign in (1, -1):   # the two branches of |Phi^{-1}(u)|, u < 1/2 and u > 1/2
+        branch = sp.simplify(h_expr.replace(sp.Abs, lambda arg: sign * arg))
+        (inverse,) = sp.solve(sp.Eq(branch, v), u)
+        total += sp.Abs(sp.diff(inverse, v))
+    return sp.simplify(total)
+
+
 @REGISTRY.claim(
     "thm-c.2", source="Theorem C.2, Appendix C.4 (used in Section 3.2)",
     title="1-D measure-preserving maps are Psi^{-1} o h o Phi with h measure-preserving for U(0,1)",
     section="3.2 Evolution of steepness",
     assumptions=("n = 1", "p_z = N(0, 1)", "p_data has a continuous positive density (its CDF Psi is invertible)",
-                 "h is measure-preserving for U(0, 1) (monotone or piecewise monotone)"),
-    note="The printed parts (push-forward of N(0,1) by Psi^{-1} o h o Phi is p_data for h = id, h = 1 - u, "
-         "and the doubling map preserves U(0,1)) agree.  The steepness of the optimal-transport map "
-         "g = Psi^{-1} o Phi is g'(z) = phi(z) / p_data(g(z)) (derived by implicit differentiation; the "
-         "paper uses it without printing it).")
+                 "g # N(0, 1) = p_data"),
+    note="Checked in the direction stated (if g pushes N(0,1) to p_data then h = Psi o g o Phi^{-1} preserves U(0,1)). "
+         "Monotone g: the change of variables p_data(g(z)) g'(z) = phi(z) integrates to Psi(g(z)) = Phi(z) "
+         "(increasing) or 1 - Phi(z) (decreasing), so the monotone solutions are unique: h = id or h(u) = 1 - u. "
+         "Non-monotone solutions exist: g = Psi^{-1} o Phi o S with S(z) = Phi^{-1}(F_{chi^2_1}(z^2)) (two-to-one) "
+         "gives the tent map h(u) = |2u - 1|, which preserves U(0,1).  The evidence builds g without the "
+         "theorem's formula (scipy's chi^2 and a bisected quantile), checks g # N(0,1) = p_data and that "
+         "Psi o g o Phi^{-1} preserves U(0,1).  The steepness of g = Psi^{-1} o Phi is g'(z) = phi(z)/p_data(g(z)) "
+         "(implicit differentiation; used, not printed, by the paper).")
 def measure_preserving_maps():
-    # h = identity: g^{-1} = Phi^{-1} o Psi
+    t = sp.Symbol("t", real=True)
+    # g increasing: d/dz Psi(g(z)) = p_data(g(z)) g'(z) = phi(z), Psi(g(-oo)) = 0
+    increasing = sp.integrate(phi(t), (t, -sp.oo, z))
+    # g decreasing: d/dz Psi(g(z)) = -phi(z), Psi(g(+oo)) = 0
+    decreasing = sp.integrate(phi(t), (t, z, sp.oo))
+    fold = chi2_gaussian_fold()
+    # h = identity: g^{-1} = Phi^{-1} o Psi (the converse, for reference)
     identity = _push_forward_density(Phi_inv(Psi(x)), x)
-    # h(u) = 1 - u: g^{-1} = Phi^{-1} o (1 - Psi), a decreasing map
-    reflected = _push_forward_density(Phi_inv(1 - Psi(x)), x)
-    # h(u) = 2u mod 1: two increasing branches with inverses v/2 and (v+1)/2; U(0,1) has density 1
-    branches = [v / 2, (v + 1) / 2]
-    doubling = sum(1 * sp.Abs(sp.diff(b, v)) for b in branches)
     # steepness of the optimal-transport map: differentiate Psi(g(z)) = Phi(z) in z
     gp = sp.Symbol("gp")
     identity_in_z = sp.diff(Psi(g(z)), z).subs(sp.Derivative(g(z), z), gp) - sp.diff(Phi(z), z)
@@ -104,12 +133,15 @@ def measure_preserving_maps():
         lambda e: isinstance(e, sp.Derivative) and e.expr.func == Psi, lambda e: p_data(e.expr.args[0]))
     slope = sp.solve(identity_in_z, gp)[0]
     return [
+        Part("increasing g: Psi(g(z)) = h(Phi(z)) with h = id", derived=increasing, printed=Phi(z),
+             equation=r"\Psi(g(z)),\ g \uparrow"),
+        Part("decreasing g: Psi(g(z)) = h(Phi(z)) with h(u) = 1 - u", derived=decreasing, printed=1 - Phi(z),
+             equation=r"\Psi(g(z)),\ g \downarrow"),
+        Part("two-to-one g: h = Psi o g o Phi^{-1}", derived=fold, equation=r"h(u)"),
+        Part("two-to-one g: h preserves U(0,1)", derived=_branch_density(fold), printed=sp.Integer(1),
+             equation=r"p_{h_\# U(0,1)}(v)"),
         Part("push_forward_h_identity", derived=sp.simplify(identity), printed=p_data(x),
              equation=r"p_{(\Psi^{-1}\circ\Phi)_\# N(0,1)}(x)"),
-        Part("push_forward_h_reflection", derived=sp.simplify(reflected), printed=p_data(x),
-             equation=r"p_{(\Psi^{-1}\circ(1-\cdot)\circ\Phi)_\# N(0,1)}(x)"),
-        Part("doubling_map_preserves_uniform", derived=doubling, printed=sp.Integer(1),
-             equation=r"p_{h_\# U(0,1)}(v),\ h(u) = 2u \bmod 1"),
         Part("ot_map_slope", derived=sp.simplify(slope), equation=r"g'(z)"),
     ]
 

@@ -246,8 +246,36 @@ def vanishing_radius(centre: torch.Tensor, direction: torch.Tensor, sigma: float
     return (lo + hi) / 2
 
 
+# a short NSGAN run on the toy (the quick profile of Figure 11): Adam, MLP 64 x 3, 20 epochs of 40 iterations
+TOY_RUN = dict(data="gmm-2d", epochs=20, optimizer="adam", lr_g=2e-3, lr_d=2e-3, hidden=(64, 64, 64),
+               batch_size=64, max_iterations_per_epoch=40, monitor=False, evaluator=False, eval_every=1000,
+               keep_last=1, progress=False, device="cpu")
+OBSERVED_RADIUS, OBSERVED_TOLERANCE = 0.4, 0.1   # the paper: "approximately 0.4"
+from ganphase.simulate.radial import R_MAX as R_MAX_TOY  # noqa: E402
+
+
+def trained_toy_radii(seed: int) -> dict:
+    """Train the short toy run in a temporary folder; the radial profile radii of its last discriminator."""
+    import tempfile
+
+    from ganphase.simulate.data import mixture_spec
+    from ganphase.simulate.radial import flat_radius, half_radius, radial_profiles
+    from ganphase.simulate.train import TrainConfig, load_discriminator, train
+
+    with tempfile.TemporaryDirectory() as folder:
+        summary = train(TrainConfig(out=folder, seed=seed, **TOY_RUN))
+        D = load_discriminator(folder, summary["epochs_run"], device="cpu")
+        centres, _ = mixture_spec("gmm-2d")
+        radii, d_prof, g_prof = radial_profiles(D, centres)
+    return {"seed": seed, "epochs": summary["epochs_run"], "r_flat": flat_radius(radii, g_prof),
+            "r_half": half_radius(radii, d_prof), "r_peak": float(radii[int(np.argmax(g_prof))]),
+            "d_at_centre": float(d_prof[0]), "d_at_r_max": float(d_prof[-1])}
+
+
 @evidence_of("app-g.1")
 def vanishing_radius_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
+    """Printed: a trained discriminator vanishes ~0.4 from the mode centres.  Derived: the linear d of Assumption
+    4.1 vanishes at 4 sigma (bisection along random rays)."""
     predicted = float(REGISTRY["app-g.1"].derived("radius for sigma^2 = 0.0125"))
     rays = 32 if thorough else 8
     radii = []
@@ -257,9 +285,20 @@ def vanishing_radius_evidence(rng: np.random.Generator, thorough: bool) -> Evide
             radii.append(vanishing_radius(TOY_CENTRES[i:i + 1], (v / v.norm())[None], TOY_SIGMA, TOY_CENTRES))
     err = max(abs(r - predicted) for r in radii)
     gap = float(torch.pdist(TOY_CENTRES).min())
-    detail = (f"toy mixture, {len(radii)} rays: bisection radius {min(radii):.12f}..{max(radii):.12f} vs derived "
-              f"4 sigma = {predicted:.12f} (printed 0.45; the paper observes ~0.4 with its trained discriminator, "
-              f"{(0.4 - predicted) / predicted:+.1%}); nearest modes {gap:.3g} apart >= 8 sigma = {8 * TOY_SIGMA:.4g}")
-    if err > 1e-12 or gap < 8 * TOY_SIGMA:
-        return Evidence("failed", detail, counterexample={"max_radius_error": err, "nearest_mode_distance": gap})
-    return Evidence("passed", detail)
+    derived_ok = err <= 1e-12 and gap >= 8 * TOY_SIGMA
+    derived = dict(derived_status="passed" if derived_ok else "failed",
+                   derived_detail=f"linear d of Assumption 4.1, {len(radii)} rays: bisection radius {min(radii):.12f}.."
+                                  f"{max(radii):.12f} vs derived 4 sigma = {predicted:.12f}; nearest modes {gap:.3g} apart "
+                                  f">= 8 sigma = {8 * TOY_SIGMA:.4g}")
+    run = trained_toy_radii(int(rng.integers(1 << 20)))
+    r_flat = run["r_flat"]
+    ok = r_flat is not None and abs(r_flat - OBSERVED_RADIUS) <= OBSERVED_TOLERANCE
+    detail = (f"short NSGAN run on the toy ({run['epochs']} epochs x {TOY_RUN['max_iterations_per_epoch']} iterations, "
+              f"Adam, not 'trained until optimal'): d flattens out at r_flat = "
+              f"{'not within ' + str(R_MAX_TOY) if r_flat is None else format(r_flat, '.3f')} (printed ~{OBSERVED_RADIUS}, "
+              f"accepted +-{OBSERVED_TOLERANCE}; 4 sigma = {predicted:.3f}), steepest descent at {run['r_peak']:.3f}, "
+              f"d = {run['d_at_centre']:.3f} at the centres and {run['d_at_r_max']:.3f} at distance {R_MAX_TOY}")
+    if not ok:
+        return Evidence("failed", detail, counterexample=run, **derived)
+    return Evidence("passed", detail, **derived)
+
