@@ -5,6 +5,7 @@ import json
 import pytest
 import sympy as sp
 
+from ganphase.catalogue import CATALOGUE
 from ganphase.cli import main
 from ganphase.theory import REGISTRY, Part, compare
 from ganphase.theory.claims import VERDICTS
@@ -26,7 +27,7 @@ def test_claim_derives_and_has_a_verdict(claim):
 @pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.id)
 def test_claim_evidence(claim):
     """Evidence passes, or fails on a recorded input (a counterexample to the paper), never by crashing."""
-    evidence = REGISTRY.run_evidence(claim.id, seed=1, thorough=True)
+    evidence = CATALOGUE.run_evidence(claim.id, seed=1, thorough=True)
     if evidence.status == "failed":
         assert evidence.counterexample, f"{claim.id}: evidence failed without a recorded input: {evidence.detail}"
     else:
@@ -73,16 +74,16 @@ def test_claims_json_keys(capsys):
 def test_evidence_from_the_worker_process_equals_evidence_run_here(monkeypatch):
     import os
 
-    from ganphase.theory.report import claim_rows
+    from ganphase.catalogue.report import claim_rows
 
     if (os.cpu_count() or 1) < 2:
         pytest.skip("the evidence worker is only started with two or more cores")
     ids = ["sec-2.2", "thm-c.1"]
-    here = {i: REGISTRY.run_evidence(i, seed=2) for i in ids}
+    here = {i: CATALOGUE.run_evidence(i, seed=2) for i in ids}
 
     def not_here(*args, **kwargs):
         raise AssertionError("evidence ran in the main process, not in the worker")
 
-    monkeypatch.setattr(REGISTRY, "run_evidence", not_here)  # the spawned worker imports a fresh registry
+    monkeypatch.setattr(CATALOGUE, "run_evidence", not_here)  # the spawned worker imports a fresh registry
     for row in claim_rows(ids, seed=2):
         assert (row["evidence"], row["evidence_detail"]) == (here[row["id"]].status, here[row["id"]].detail)

@@ -3,6 +3,7 @@ import pytest
 import sympy as sp
 from scipy import stats
 
+from ganphase.catalogue import CATALOGUE
 from ganphase.simulate.evidence import fields as evidence
 from ganphase.simulate.mixtures import table2_case
 from ganphase.theory import table2 as theory
@@ -81,7 +82,7 @@ def test_sign_factor_examples():
 
 @pytest.mark.parametrize("cid", IDS)
 def test_evidence_passes(cid):
-    result = REGISTRY.run_evidence(cid, seed=1)
+    result = CATALOGUE.run_evidence(cid, seed=1)
     assert result.status == "passed", result.detail
 
 

@@ -17,6 +17,7 @@ from ganphase.figures.common import Caption, data_path, save
 
 TITLE = "Real and generated samples across epochs: 3-D mixture and images embedded in 3-D"
 NUMBER = 1
+CLAIMS = ("thm-3.3", "thm-4.2")  # the registry claims this figure illustrates
 PAPER_EPOCHS = (0, 15, 60, 450, 850, 980)          # Figure 1, first row
 IMAGE_RUN = {"paper": "mnist", "quick": "digits", "test": "digits"}
 N_REAL = 2000
@@ -132,7 +133,7 @@ def make(profile: str, outdir) -> list:
                 "in for MNIST; epochs are spread evenly over the run instead of the paper's.")
     if method == "PCA":
         stand_in = (stand_in + " " if stand_in else "") + "The embedding is PCA (EMBEDDING = 'pca'), not the paper's UMAP."
-    caption = Caption(NUMBER, text, profile, stand_in=stand_in, claims=("thm-3.3", "thm-4.2"),
+    caption = Caption(NUMBER, text, profile, stand_in=stand_in, claims=CLAIMS,
                       settings={"mixture run epochs": gcfg["epochs"], "embedding": method or "none",
                                 "real samples": N_REAL}, measured=measured, seed=gcfg["seed"])
     return save(fig, outdir, caption)
