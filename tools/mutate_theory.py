@@ -124,7 +124,9 @@ def main(argv=None) -> int:
         for k, site in enumerate(chosen, 1):
             module = site["module"]
             if module not in baseline:
-                baseline[module] = verdicts(base, module, args.timeout)
+                baseline[module] = verdicts(base, module, 3 * args.timeout)
+                if not isinstance(baseline[module], dict):   # an unmutated module must derive: stop, do not guess
+                    raise SystemExit(f"baseline of {module} failed: {baseline[module]}")
             work = Path(tmp) / f"m{k}"
             shutil.copytree(base, work)
             apply(site, work)
