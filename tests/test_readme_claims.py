@@ -45,3 +45,41 @@ def test_readme_block_matches_the_registry_with_evidence():
     if any(r["id"] == "app-f" and r["evidence"] == "none" for r in rows):
         pytest.skip("the image data sets are absent: app-f's evidence is 'none' here, not what README records")
     assert _block() == readme_block(rows), "README claims block is stale: run python tools/update_readme.py"
+
+
+DOCS = sorted((README.parent / "docs").glob("*.md"))
+VERDICT_WORDS = {"agrees", "differs", "undecided"}
+EVIDENCE_WORDS = {"passed", "failed", "none"}
+
+
+def _doc_rows():
+    """(file, id, verdict cell, evidence cell or None) of every docs table row '| `id` | verdict | ...'."""
+    from ganphase.theory import REGISTRY
+
+    ids = set(REGISTRY.ids())
+    for path in DOCS:
+        for line in path.read_text().splitlines():
+            cells = [c.strip().strip("*").strip() for c in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
+            if len(cells) < 3 or cells[0].strip("`") not in ids or cells[1] not in VERDICT_WORDS:
+                continue
+            yield path.name, cells[0].strip("`"), cells[1], cells[2] if cells[2] in EVIDENCE_WORDS else None
+
+
+def test_docs_verdict_tables_match_the_registry():
+    from ganphase.theory import REGISTRY
+
+    rows = list(_doc_rows())
+    assert len(rows) >= 10, "the docs' verdict tables were not found"
+    for name, claim_id, verdict, _ in rows:
+        assert REGISTRY[claim_id].verdict()[0] == verdict, (name, claim_id)
+
+
+@pytest.mark.slow
+def test_docs_evidence_columns_match_the_registry():
+    from ganphase.theory import REGISTRY
+
+    for name, claim_id, _, evidence in _doc_rows():
+        if evidence is not None:
+            got = REGISTRY.run_evidence(claim_id, seed=1, thorough=True).status
+            if not (claim_id == "app-f" and got == "none"):   # app-f needs the image data sets
+                assert got == evidence, (name, claim_id)
