@@ -96,7 +96,7 @@ def verdicts(folder: Path, module: str, timeout: float) -> dict | str:
     env = {"PYTHONPATH": str(folder), "GANPHASE_CACHE": "off", "PATH": "/usr/bin:/bin"}
     try:
         done = subprocess.run([sys.executable, "-c", VERDICTS, f"ganphase.theory.{module[:-3]}"], env=env,
-                              capture_output=True, text=True, timeout=timeout)
+                              cwd=folder, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return "timeout"
     if done.returncode != 0:
