@@ -28,10 +28,14 @@ def test_claim_derives_and_has_a_verdict(claim):
 def test_claim_evidence(claim):
     """Evidence passes, or fails on a recorded input (a counterexample to the paper), never by crashing."""
     evidence = CATALOGUE.run_evidence(claim.id, seed=1, thorough=True)
+    assert not evidence.detail.startswith("evidence raised"), evidence.detail
     if evidence.status == "failed":
         assert evidence.counterexample, f"{claim.id}: evidence failed without a recorded input: {evidence.detail}"
     else:
         assert evidence.status in ("passed", "none"), evidence
+    if claim.verdict()[0] == "differs" and evidence.status != "none":
+        # the derived (corrected) statement is checked beside the printed one, under its own name
+        assert evidence.derived_status in ("passed", "failed") and evidence.derived_detail, claim.id
 
 
 def test_altered_printed_formula_is_caught():
@@ -67,8 +71,10 @@ def test_unknown_claim_id_is_one_line_exit_2(capsys):
 def test_claims_json_keys(capsys):
     assert main(["claims", "--json", "--id", "sec-2.2"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert {"id", "source", "verdict", "printed", "derived", "counterexample", "evidence"} <= set(rows[0])
+    assert {"id", "source", "verdict", "printed", "derived", "counterexample", "evidence", "evidence_detail",
+            "evidence_counterexample", "evidence_derived", "evidence_derived_detail"} <= set(rows[0])
     assert rows[0]["evidence"] in ("passed", "failed", "none")
+    assert rows[0]["evidence_derived"] in ("passed", "failed", "none")
 
 
 def test_evidence_from_the_worker_process_equals_evidence_run_here(monkeypatch):
