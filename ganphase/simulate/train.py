@@ -9,7 +9,7 @@ mean steepness of a sub-batch by warm-started power iteration.
 
 Run folder (read by the figures and metrics code; names are fixed)::
 
-    config.json  metrics.jsonl  monitor.jsonl  summary.json
+    config.json  metrics.jsonl  monitor.jsonl  traces.npz  summary.json
     evals/epoch_XXXX.npz  checkpoints/epoch_XXXX.pt
 
 ``train(TrainConfig(...))`` returns the summary dict; ``resume=True`` continues
@@ -451,6 +451,7 @@ def train(config: TrainConfig) -> dict:
     if bar is not None:
         bar.close()
     summary = _summary(cfg, run, rows, es, extra, thr, collapse_fn, score_fn, eval_status, failure)
+    run.write_traces()
     run.write_summary(summary)
     if failure:
         print(f"training stopped: {failure}", file=sys.stderr)
