@@ -71,6 +71,22 @@ def test_local_cluster_sweep_then_rerun_skips_finished_runs(tmp_path, capsys):
     # a changed configuration is another run: the folder of the old one is not overwritten
     with pytest.raises(ValueError, match="another configuration"):
         sweep(["gmm3d-paper"], 1, out, overrides={"epochs": 3}, progress=False)
+    # the committable part: four files per run, no checkpoints, and the provenance of the commands
+    res = tmp_path / "results"
+    assert main(["sweep-export", str(out), str(res)]) == 0
+    files = sorted(str(p.relative_to(res)) for p in res.rglob("*") if p.is_file())
+    per_run = ["config.json", "metrics.jsonl", "summary.json", "traces.npz"]
+    assert files == sorted(["index.json", "provenance.json", "sweep.json"] +
+                           [f"gmm3d-paper/seed-000{s}/{f}" for s in (0, 1) for f in per_run])
+    assert read_index(res) == read_index(out)
+    for r in rows:
+        assert (res / r["folder"] / "traces.npz").read_bytes() == (out / r["folder"] / "traces.npz").read_bytes()
+    prov = json.loads((res / "provenance.json").read_text())
+    first = prov["sweep_invocations"][0]["command"]
+    assert first.startswith("ganphase sweep gmm3d-paper --seeds 2 --out ") and "--set epochs=2" in first
+    assert prov["export"]["machine"]["cores"] == os.cpu_count() and prov["runs"] == 2
+    assert prov["export"]["commit"] is None or len(prov["export"]["commit"]) == 40
+    assert {"torch", "numpy", "dask", "distributed"} <= set(prov["export"]["versions"])
 
 
 # ----------------------------------------------------------------------------- a separately started cluster

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 
 NAME = "sweep"
 HELP = "run named settings over many seeds on Dask (a local cluster or --scheduler ADDRESS); resumable"
@@ -45,6 +46,18 @@ def add_arguments(p):
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _command(args) -> str:
+    """The command line that reproduces this sweep (recorded in sweep.json)."""
+    parts = ["ganphase", "sweep", *args.settings, "--seeds", str(args.seeds), "--out", args.out]
+    for flag, value in (("--workers", args.workers), ("--scheduler", args.scheduler), ("--device", args.device),
+                        ("--data-dir", args.data_dir)):
+        if value is not None:
+            parts += [flag, str(value)]
+    for key, value in args.set:
+        parts += ["--set", f"{key}={json.dumps(value) if not isinstance(value, str) else value}"]
+    return shlex.join(parts + (["--resume"] if args.resume else []))
+
+
 def run(args) -> int:
     from ganphase.simulate.sweep import sweep
 
@@ -58,7 +71,7 @@ def run(args) -> int:
         overrides["data_dir"] = args.data_dir
     rows = sweep(args.settings, args.seeds, args.out, workers=args.workers, scheduler=args.scheduler,
                  resume=args.resume, overrides=overrides, progress=not args.no_progress,
-                 connect_timeout=args.connect_timeout)
+                 connect_timeout=args.connect_timeout, command=_command(args))
     counts = {}
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1

@@ -2,7 +2,8 @@
 
 ::
 
-    DIR/sweep.json                  the sweep's definition: settings (name, version, values), seeds, overrides
+    DIR/sweep.json                  the sweep's definition: settings (name, version, values), seeds, overrides,
+                                    and "invocations": the provenance of each command that ran it
     DIR/index.json                  {"format": 1, "runs": [row, ...]}, one row per (setting, seed), rewritten
                                     atomically as runs end; a row: setting, version, seed, hash, folder
                                     (relative to DIR), status, wall_s and the summary's stop, collapse and
@@ -18,6 +19,12 @@ mid-run (Dask resubmits its task to another worker) loses at most the epoch it w
 The same code runs on a ``distributed.LocalCluster`` (one thread per worker process, torch pinned to one
 thread) or on an existing cluster given by its scheduler address: either way a ``distributed.Client``
 submits one task per run and collects the summaries as they end.
+
+:func:`export` copies what a sweep commits (no checkpoints, no per-evaluation samples) into a results
+folder::
+
+    RESULTS/index.json  RESULTS/sweep.json  RESULTS/provenance.json
+    RESULTS/<setting>/seed-<NNNN>/{config.json, summary.json, traces.npz, metrics.jsonl}
 """
 from __future__ import annotations
 
@@ -25,15 +32,18 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
 from ganphase.io import write_json
-from ganphase.simulate.run_folder import RunFolder, _read_json
+from ganphase.provenance import provenance
+from ganphase.simulate.run_folder import CONFIG, METRICS, SUMMARY, TRACES, RunFolder, _read_json
 from ganphase.simulate.settings import Setting, get
 from ganphase.simulate.train import TrainConfig
 
-INDEX, DEFINITION = "index.json", "sweep.json"
+INDEX, DEFINITION, PROVENANCE = "index.json", "sweep.json", "provenance.json"
+COMMITTED = (CONFIG, SUMMARY, TRACES, METRICS)
 INDEX_FORMAT = 1
 HASH_EXCLUDED = ("out", "resume", "progress", "device", "data_dir", "threads")
 INDEX_FIELDS = ("epochs_run", "stop_epoch", "stop_iteration", "stop_reason", "collapse_epoch", "returned_epoch",
@@ -148,7 +158,7 @@ def _write_index(out: Path, rows: dict) -> None:
     write_json(out / INDEX, {"format": INDEX_FORMAT, "runs": ordered})
 
 
-def _write_definition(out: Path, jobs: list[Job], overrides: dict | None) -> None:
+def _write_definition(out: Path, jobs: list[Job], overrides: dict | None, command: str | None) -> None:
     names = list(dict.fromkeys(j.setting for j in jobs))
     settings = {}
     for n in names:
@@ -159,7 +169,8 @@ def _write_definition(out: Path, jobs: list[Job], overrides: dict | None) -> Non
     old = _read_json(out / DEFINITION) if (out / DEFINITION).is_file() else {}
     seeds = sorted(set(old.get("seeds", [])) | {j.seed for j in jobs})
     write_json(out / DEFINITION, {"settings": {**old.get("settings", {}), **settings}, "seeds": seeds,
-                                  "overrides": overrides or {}, "hash_excludes": list(HASH_EXCLUDED)})
+                                  "overrides": overrides or {}, "hash_excludes": list(HASH_EXCLUDED),
+                                  "invocations": old.get("invocations", []) + [provenance(command)]})
 
 
 def connect(scheduler: str | None = None, workers: int | None = None, timeout: float = 10.0):
@@ -185,11 +196,12 @@ def connect(scheduler: str | None = None, workers: int | None = None, timeout: f
 
 def sweep(settings, seeds, out, *, workers: int | None = None, scheduler: str | None = None,
           resume: bool = False, overrides: dict | None = None, progress: bool = True,
-          connect_timeout: float = 10.0, client=None) -> list[dict]:
+          connect_timeout: float = 10.0, client=None, command: str | None = None) -> list[dict]:
     """Run the (setting x seed) grid into ``out``; returns the index rows (also in ``out/index.json``).
 
     ``resume=True`` requires ``out/index.json`` to exist; without it a rerun skips finished runs all the same.
     ``client``: an open ``distributed.Client`` to use (it is not closed); else :func:`connect` makes one.
+    ``command``: the command line, recorded in ``sweep.json`` with the commit, versions and machine.
     """
     out = Path(out)
     jobs = plan(settings, seeds, out, overrides)
@@ -210,7 +222,7 @@ def sweep(settings, seeds, out, *, workers: int | None = None, scheduler: str | 
         client = connect(scheduler, workers, connect_timeout)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        _write_definition(out, jobs, overrides)
+        _write_definition(out, jobs, overrides, command)
         _write_index(out, rows)
         if todo:
             _submit_all(client, todo, rows, out, len(jobs), progress)
@@ -247,3 +259,36 @@ def _close(client) -> None:
     client.close()
     if cluster is not None:
         cluster.close()
+
+
+def export(sweep_dir, results_dir, command: str | None = None) -> dict:
+    """Copy the committable part of a sweep (module docstring) into ``results_dir``; returns what it wrote.
+
+    Runs without a summary are left out (listed in the result); a finished run without ``traces.npz``
+    (written by an older toolkit) gets one built from its JSON-lines files first.
+    """
+    src, dst = Path(sweep_dir), Path(results_dir)
+    rows = read_index(src)
+    if dst.resolve() == src.resolve() or src.resolve() in dst.resolve().parents:
+        raise ValueError(f"export into a folder outside the sweep folder {src}, got {dst}")
+    kept, left_out, size = [], [], 0
+    for r in rows:
+        run = RunFolder(src / r["folder"])
+        if not run.finished():
+            left_out.append(r["folder"])
+            continue
+        if not (run.path / TRACES).is_file():
+            run.write_traces()
+        for name in COMMITTED:
+            target = dst / r["folder"] / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(run.path / name, target)
+            size += target.stat().st_size
+        kept.append(r)
+    write_json(dst / INDEX, {"format": INDEX_FORMAT, "runs": kept})
+    definition = _read_json(src / DEFINITION) if (src / DEFINITION).is_file() else {}
+    write_json(dst / DEFINITION, definition)
+    record = {"export": provenance(command), "sweep_invocations": definition.get("invocations", []),
+              "runs": len(kept), "left_out": left_out, "files": list(COMMITTED), "bytes": size}
+    write_json(dst / PROVENANCE, record)
+    return record
