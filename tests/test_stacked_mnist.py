@@ -123,7 +123,7 @@ def test_stacked_run_records_modes_and_kl(mnist, tmp_path, monkeypatch):
     monkeypatch.setitem(classifier.RECIPES, "mnist", {**classifier.RECIPES["mnist"], "epochs": 1, "train_subset": 2000})
     monkeypatch.setenv("GANPHASE_CACHE", str(tmp_path / "cache"))
     s = train(TrainConfig(data="stacked-mnist", data_dir=str(folder), subset=256, resize=None, width=8, batch_size=32,
-                          epochs=2, max_iterations_per_epoch=2, eval_every=1, eval_samples=200,
+                          epochs=2, max_iterations_per_epoch=2, eval_every=1, eval_samples=200, eval_keep=50,
                           eval_steepness_samples=4, out=str(tmp_path / "run"), device="cpu", progress=False))
     from ganphase.simulate.run_folder import RunFolder
 
@@ -133,5 +133,7 @@ def test_stacked_run_records_modes_and_kl(mnist, tmp_path, monkeypatch):
     assert all(1 <= e["modes_covered"] <= 200 and 0 <= e["kl"] <= np.log(1000) + 1e-9 for e in evals)
     assert s["thresholds"]["m"] <= 1000 and s["best_checkpoint"] is not None
     assert not isinstance(s["collapse_epoch"], str)     # computed, not an error message
-    hist = RunFolder(tmp_path / "run").read_eval(2)["mode_hist"]
+    saved = RunFolder(tmp_path / "run").read_eval(2)
+    hist = saved["mode_hist"]
+    assert saved["samples"].shape == (50, 3, 28, 28) and saved["z"].shape == (50, 100)   # eval_keep of 200
     assert hist.sum() == 200 and (hist > 0).sum() == evals[1]["modes_covered"]

@@ -190,7 +190,7 @@ def connect(scheduler: str | None = None, workers: int | None = None, timeout: f
     import logging
 
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR, env=THREAD_ENV)
+                           silence_logs=logging.CRITICAL, env=THREAD_ENV)
     return Client(cluster)
 
 

@@ -85,6 +85,7 @@ class TrainConfig:
     eval_every: int = 5
     evaluator: bool = True                 # call ganphase.simulate.metrics.Evaluator on evaluation epochs
     eval_samples: int = 256
+    eval_keep: int | None = None           # z and samples kept in evals/epoch_XXXX.npz (None: all eval_samples)
     eval_steepness_samples: int = 64
     checkpoint_every: int = 1
     keep_last: int = 3
@@ -101,7 +102,8 @@ class TrainConfig:
             v = getattr(self, name)
             if not (isinstance(v, int) and v >= 1):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        for name in ("subset", "batch_size", "max_iterations_per_epoch", "n_modes", "latent_dim", "monitor_batch"):
+        for name in ("subset", "batch_size", "max_iterations_per_epoch", "n_modes", "latent_dim", "monitor_batch",
+                     "eval_keep"):
             v = getattr(self, name)
             if v is not None and not (isinstance(v, int) and v >= 1):
                 raise ValueError(f"{name} must be a positive integer or None, got {v!r}")
@@ -277,13 +279,13 @@ def _prune(run: RunFolder, rows, stop_epoch, score_fn, cfg):
 
 
 # ----------------------------------------------------------------------------- evaluation
-def _evaluate(run: RunFolder, epoch, G, D, z_eval, eval_est, n_steep, evaluator):
+def _evaluate(run: RunFolder, epoch, G, D, z_eval, eval_est, n_steep, evaluator, keep=None):
     with torch.no_grad(), eval_mode(G):
         samples = G(z_eval)
     with eval_mode(D):
         norms = log_d_grad_norms(D, samples)
     steep = eval_est(G, z_eval[:n_steep])
-    arrays = {"z": z_eval.cpu().numpy(), "samples": samples.cpu().numpy(),
+    arrays = {"z": z_eval[:keep].cpu().numpy(), "samples": samples[:keep].cpu().numpy(),
               "grad_norms": norms.cpu().numpy(), "steepness": steep.cpu().numpy()}
     scalars = None
     if evaluator is not None:
@@ -437,7 +439,7 @@ def train(config: TrainConfig) -> dict:
         if epoch % cfg.eval_every == 0 or stop_now or epoch == cfg.epochs:
             with _rng_guard(device):
                 row["eval"] = _evaluate(run, epoch, G, D, z_eval, eval_est, cfg.eval_steepness_samples,
-                                        evaluator)
+                                        evaluator, cfg.eval_keep)
             if row["eval"] is None:
                 del row["eval"]
         row["time_s"] = time.perf_counter() - t0
