@@ -128,7 +128,8 @@ def cluster(tmp_path):
         log.close()
 
 
-SLOW = Setting("tiny-long", 1, "test: 6 epochs of the 2-D mixture", {**TINY, "epochs": 6, "max_iterations_per_epoch": 40})
+SLOW = Setting("tiny-long", 1, "test: 6 epochs of the 2-D mixture",
+               {**TINY, "epochs": 6, "max_iterations_per_epoch": 40})
 
 
 @pytest.mark.timeout(600)
@@ -140,13 +141,12 @@ def test_scheduler_sweep_survives_a_killed_worker(tmp_path, cluster):
     thread = threading.Thread(target=lambda: result.setdefault(
         "rows", sweep([SLOW], 4, out, scheduler=address, progress=False)), daemon=True)
     thread.start()
-    victim, killed_folder, finished_before = None, None, {}
+    victim, killed_folder = None, None
     deadline = time.time() + 300
     while victim is None and time.time() < deadline and thread.is_alive():
         for addr, keys in client.processing().items():
             for key in keys:
-                seed = int(str(key).split("-")[3])
-                run = RunFolder(out / "tiny-long" / f"seed-{seed:04d}")
+                run = RunFolder(out / str(key).split("@")[0])       # keys are <setting>/seed-<NNNN>@<hash>
                 if len(run.metrics()) >= 2 and not run.finished():   # mid-run, past two epochs
                     victim, killed_folder = pids[addr], run.path
                     break
