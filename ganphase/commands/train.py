@@ -5,7 +5,7 @@ import json
 
 NAME = "train"
 HELP = "train NSGAN with the discriminator-gradient and steepness monitors and Algorithm 2 early stopping"
-DATA = ("gmm-3d", "gmm-2d", "digits", "mnist", "fashion-mnist", "cifar10")
+DATA = ("gmm-3d", "gmm-2d", "digits", "mnist", "fashion-mnist", "cifar10", "stacked-mnist")
 
 
 def _positive(text):

@@ -13,25 +13,12 @@ from __future__ import annotations
 import base64
 import html
 import json
-import platform
 import re
 from pathlib import Path
 
+from ganphase.provenance import versions
+
 FIGURES_DIR = "figures"
-
-
-def versions() -> dict:
-    """Versions of Python, the toolkit and its numerical dependencies."""
-    import importlib.metadata as md
-
-    import ganphase
-    out = {"ganphase": ganphase.__version__, "python": platform.python_version(), "platform": platform.platform()}
-    for name in ("numpy", "scipy", "sympy", "torch", "matplotlib"):
-        try:
-            out[name] = md.version(name)
-        except md.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
 
 
 def _read_json(path: Path):

@@ -24,6 +24,11 @@ Names
 
   where DIR is ``data_dir``, then ``$GANPHASE_DATA``; Fashion-MNIST also looks in
   ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist``).
+* ``stacked-mnist``: the mode-collapse benchmark of the unrolled GAN, VEEGAN and PacGAN
+  papers: three MNIST digits, drawn independently and uniformly from the ``mnist``
+  split, stacked as the three channels of one 28 x 28 image, so 10^3 = 1000 modes; the
+  label is the mode 100 d_0 + 10 d_1 + d_2 of the channel digits (d_0, d_1, d_2).
+  Built on the fly from ``mnist`` with the seed (``STACKED_SIZES`` triples per split).
 """
 from __future__ import annotations
 
@@ -39,7 +44,9 @@ import torch
 MIXTURE_SIGMA2 = 0.0125          # Appendix F.2 and G.1
 MIXTURE_SIZES = {"train": 20000, "test": 5000}
 IMAGE_SETS = ("mnist", "fashion-mnist", "cifar10")
-NAMES = ("gmm-3d", "gmm-2d", "digits") + IMAGE_SETS
+STACKED = "stacked-mnist"
+STACKED_SIZES = {"train": 60000, "test": 10000}
+NAMES = ("gmm-3d", "gmm-2d", "digits") + IMAGE_SETS + (STACKED,)
 NPZ_NAMES = {"mnist": "mnist.npz", "fashion-mnist": "fashion_mnist.npz", "cifar10": "cifar10.npz"}
 TORCHVISION_DIRS = {"mnist": ("MNIST/raw", "MNIST"), "fashion-mnist": ("FashionMNIST/raw", "FashionMNIST"),
                     "cifar10": ("cifar-10-batches-py", "cifar-10-batches-bin")}
@@ -258,6 +265,24 @@ def _to_unit_range(x: np.ndarray, top: float) -> torch.Tensor:
     return t.mul_(2.0 / top).sub_(1.0)
 
 
+def stacked_modes(digits) -> np.ndarray:
+    """The Stacked MNIST mode of channel digits (..., 3): 100 d_0 + 10 d_1 + d_2, in 0..999."""
+    d = np.asarray(digits, np.int64)
+    if d.shape[-1:] != (3,) or d.size and (d.min() < 0 or d.max() > 9):
+        raise ValueError(f"channel digits must be an (..., 3) array of digits 0..9, got shape {d.shape}")
+    return d @ np.array([100, 10, 1])
+
+
+def _stacked_mnist(data_dir, split: str, seed: int, size: int) -> Dataset:
+    """``size`` triples of independent uniform draws from MNIST's ``split``, stacked as channels."""
+    (xs, ys), where = _image_set("mnist", data_dir, split)
+    rng = np.random.default_rng([seed, 2 if split == "train" else 3])
+    idx = rng.integers(0, len(xs), size=(STACKED_SIZES[split], 3))[:size]
+    x = _to_unit_range(xs[idx], 255.0)                     # (size, 3, 28, 28): channel c holds xs[idx[:, c]]
+    y = torch.as_tensor(stacked_modes(ys[idx]), dtype=torch.int64)
+    return Dataset(STACKED, x, y, 1000, meta={"source": str(where), "seed": seed, "mnist_index": idx})
+
+
 # ----------------------------------------------------------------------------- entry point
 def load_dataset(name: str, data_dir=None, split: str = "train", subset: int | None = None,
                  resize: int | None = None, seed: int = 0) -> Dataset:
@@ -293,6 +318,8 @@ def load_dataset(name: str, data_dir=None, split: str = "train", subset: int | N
         x = _to_unit_range(xs, 255.0)
         x = x.unsqueeze(1) if x.dim() == 3 else x.permute(0, 3, 1, 2).contiguous()
         ds = Dataset(name, x, torch.as_tensor(ys, dtype=torch.int64), 10, meta={"source": str(where)})
+    elif name == STACKED:
+        ds = _stacked_mnist(data_dir, split, seed, subset or STACKED_SIZES[split])
     else:
         mixture_spec(name)  # raises the error listing the allowed names
         raise AssertionError

@@ -5,6 +5,8 @@
     config.json              {"format", "train", "model", "thresholds", ...}   (RunFolder.read_config)
     metrics.jsonl            one row per epoch; "eval" holds the evaluator's scalars
     monitor.jsonl            one row per monitored iteration (q_d, steepness, Algorithm 2's state)
+    traces.npz               compact traces for replaying stopping rules (ganphase.simulate.traces), written
+                             just before summary.json
     summary.json             written when the run ends (stop, collapse, returned checkpoint)
     evals/epoch_XXXX.npz     z, samples, grad_norms, steepness (+ evaluator arrays) per evaluation
     checkpoints/epoch_XXXX.pt  G, D, optimisers, random state, monitor state
@@ -30,6 +32,7 @@ from ganphase.io import _finite, append_jsonl, atomic_write_bytes, write_json, w
 
 FORMAT = 2   # 1: folders before "format" was recorded (same layout); 2: config.json carries "format"
 CONFIG, METRICS, MONITOR, SUMMARY = "config.json", "metrics.jsonl", "monitor.jsonl", "summary.json"
+TRACES = "traces.npz"
 EVALS, CHECKPOINTS = "evals", "checkpoints"
 EVALUATION, EVALUATION_DIR, EVALUATION_SUMMARY = "evaluation.jsonl", "evaluation", "evaluation_summary.json"
 _EPOCH_FILE = re.compile(r"^epoch_(\d{4,})\.(pt|npz)$")
@@ -160,6 +163,23 @@ class RunFolder:
         for name in (METRICS, MONITOR):
             (self.path / name).unlink(missing_ok=True)
             (self.path / name).touch()
+
+    # ------------------------------------------------------------------ compact traces
+    def write_traces(self) -> Path:
+        """Build ``traces.npz`` (:mod:`ganphase.simulate.traces`) from the metrics and monitor rows."""
+        from ganphase.simulate.traces import build_traces
+
+        record = self.read_config()
+        arrays = build_traces(self.metrics(), self.monitor(), record.get("thresholds"),
+                              record["train"].get("monitor_unit", "iteration"))
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        return atomic_write_bytes(self.path / TRACES, buf.getvalue())
+
+    def read_traces(self) -> dict:
+        """The arrays of ``traces.npz``; ValueError in one line when absent or damaged."""
+        return read_npz(self.path / TRACES, what=f"{self.path} has no {TRACES} (the run has not ended, or was "
+                                                 "written before traces existed: RunFolder.write_traces builds it)")
 
     # ------------------------------------------------------------------ checkpoints
     def checkpoint_path(self, epoch: int) -> Path:

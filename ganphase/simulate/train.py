@@ -10,7 +10,7 @@ mean steepness of a sub-batch by warm-started power iteration, with its standard
 
 Run folder (read by the figures and metrics code; names are fixed)::
 
-    config.json  metrics.jsonl  monitor.jsonl  summary.json
+    config.json  metrics.jsonl  monitor.jsonl  traces.npz  summary.json
     evals/epoch_XXXX.npz  checkpoints/epoch_XXXX.pt
 
 ``train(TrainConfig(...))`` returns the summary dict; ``resume=True`` continues
@@ -88,6 +88,7 @@ class TrainConfig:
     eval_every: int = 5
     evaluator: bool = True                 # call ganphase.simulate.metrics.Evaluator on evaluation epochs
     eval_samples: int = 256
+    eval_keep: int | None = None           # z and samples kept in evals/epoch_XXXX.npz (None: all eval_samples)
     eval_steepness_samples: int = 64
     checkpoint_every: int = 1
     keep_last: int = 3
@@ -104,7 +105,8 @@ class TrainConfig:
             v = getattr(self, name)
             if not (isinstance(v, int) and v >= 1):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        for name in ("subset", "batch_size", "max_iterations_per_epoch", "n_modes", "latent_dim", "monitor_batch"):
+        for name in ("subset", "batch_size", "max_iterations_per_epoch", "n_modes", "latent_dim", "monitor_batch",
+                     "eval_keep"):
             v = getattr(self, name)
             if v is not None and not (isinstance(v, int) and v >= 1):
                 raise ValueError(f"{name} must be a positive integer or None, got {v!r}")
@@ -280,13 +282,13 @@ def _prune(run: RunFolder, rows, stop_epoch, score_fn, cfg):
 
 
 # ----------------------------------------------------------------------------- evaluation
-def _evaluate(run: RunFolder, epoch, G, D, z_eval, eval_est, n_steep, evaluator):
+def _evaluate(run: RunFolder, epoch, G, D, z_eval, eval_est, n_steep, evaluator, keep=None):
     with torch.no_grad(), eval_mode(G):
         samples = G(z_eval)
     with eval_mode(D):
         norms = log_d_grad_norms(D, samples)
     steep = eval_est(G, z_eval[:n_steep])
-    arrays = {"z": z_eval.cpu().numpy(), "samples": samples.cpu().numpy(),
+    arrays = {"z": z_eval[:keep].cpu().numpy(), "samples": samples[:keep].cpu().numpy(),
               "grad_norms": norms.cpu().numpy(), "steepness": steep.cpu().numpy()}
     scalars = None
     if evaluator is not None:
@@ -508,7 +510,8 @@ def _algorithm2(s: _Session, epoch: int, q_d: float, steepness: float, iteration
 def _evaluate_into(s: _Session, epoch: int, row: dict) -> None:
     """Evaluate at ``epoch`` (writes evals/epoch_XXXX.npz) and put the evaluator's scalars in ``row``."""
     with _rng_guard(s.device):
-        scalars = _evaluate(s.run, epoch, s.G, s.D, s.z_eval, s.eval_est, s.cfg.eval_steepness_samples, s.evaluator)
+        scalars = _evaluate(s.run, epoch, s.G, s.D, s.z_eval, s.eval_est, s.cfg.eval_steepness_samples, s.evaluator,
+                            s.cfg.eval_keep)
     if scalars is not None:
         row["eval"] = scalars
 
@@ -517,6 +520,7 @@ def _finish(s: _Session, rows, failure) -> dict:
     collapse_fn, score_fn = _collapse_tools()
     summary = _summary(s.cfg, s.run, rows, s.es, s.extra, s.thresholds, collapse_fn, score_fn, s.eval_status,
                        failure)
+    s.run.write_traces()
     s.run.write_summary(summary)
     if failure:
         print(f"training stopped: {failure}", file=sys.stderr)

@@ -5,6 +5,7 @@ Modules, each named after what it measures:
 * :mod:`.mixture`    modes covered, high-quality, mode-mixture and off-support shares (Gaussian mixtures);
 * :mod:`.classifier` the small CNN q(x) per image data set (Section 6.1, Appendix F.1), cached;
 * :mod:`.fitting`    pair counts of classes above tau = 1e-2 (Appendix F.1), class histogram and its TV;
+* :mod:`.stacked`    modes hit and KL from uniform over Stacked MNIST's 1000 modes;
 * :mod:`.frechet`    Frechet distance of classifier features (FID-style; Appendix G.4);
 * :mod:`.prdc`       precision / recall / density / coverage, and the fixed-radius support precision / recall;
 * :mod:`.duality`    duality gap and perturbed duality gap (Appendix G.5);
@@ -17,6 +18,7 @@ import time
 import numpy as np
 import torch
 
+from ganphase.simulate.data import STACKED, stacked_modes
 from ganphase.simulate.device import resolve_device
 from ganphase.simulate.metrics.classifier import IMAGE_NAMES, get_classifier, to_side
 from ganphase.simulate.metrics.fitting import TAU, class_histogram, classes_covered, mixed_share, pair_counts, \
@@ -24,6 +26,7 @@ from ganphase.simulate.metrics.fitting import TAU, class_histogram, classes_cove
 from ganphase.simulate.metrics.frechet import frechet_distance, gaussian_fit
 from ganphase.simulate.metrics.mixture import mixture_metrics
 from ganphase.simulate.metrics.prdc import knn_radii, prdc, support_precision_recall
+from ganphase.simulate.metrics.stacked import N_MODES, stacked_metrics
 
 __all__ = ["Evaluator"]
 
@@ -56,6 +59,12 @@ class Evaluator:
       ``classes_covered`` (classes given >= 1/(4C) of the batch), ``mixed_share`` (images with two
       classes above 1e-2); arrays ``pair_counts`` (Appendix F.1) and ``class_hist``.
 
+    Stacked MNIST (``stacked-mnist``): each channel goes through the ``mnist`` classifier; the
+    features of an image are its three channels' features side by side (for ``fd`` and the
+    precision / recall family), and instead of the class entries it reports :mod:`.stacked`'s
+    ``modes_covered``, ``n_modes`` (1000) and ``kl``, ``class_tv`` over the 1000 modes, and the
+    array ``mode_hist``.
+
     The classifier is trained with seed ``classifier_seed`` (not ``seed``, which only picks the
     reference subset), so runs of different seeds share one classifier; ``classifier_options``
     overrides fields of its recipe (:class:`.classifier.ClassifierConfig`, e.g. ``epochs``).
@@ -85,18 +94,19 @@ class Evaluator:
             if real_x.dim() != 2 or real_x.shape[1] != self.means.shape[1]:
                 raise ValueError(f"real_x of {dataset_name} must be (N, {self.means.shape[1]}), got {tuple(real_x.shape)}")
             return
-        if dataset_name not in IMAGE_NAMES:
+        if dataset_name not in IMAGE_NAMES + (STACKED,):
             raise ValueError(f"no metrics for data set {dataset_name!r}: use a mixture (gmm-3d, gmm-2d, grid:..., "
-                             f"ring:...) or one of {', '.join(IMAGE_NAMES)}")
+                             f"ring:...) or one of {', '.join(IMAGE_NAMES + (STACKED,))}")
+        self.stacked = dataset_name == STACKED
         if real_x.dim() != 4:
             raise ValueError(f"real_x of {dataset_name} must be images (N, C, H, W), got shape {tuple(real_x.shape)}")
-        self.classifier, self.classifier_info = get_classifier(dataset_name, cache_dir=cache_dir, data_dir=data_dir,
-                                                               device=self.device, seed=classifier_seed,
-                                                               progress=progress, **(classifier_options or {}))
-        if real_x.shape[1] != self.classifier.in_channels:
-            raise ValueError(f"real_x has {real_x.shape[1]} channels, the {dataset_name} classifier takes "
-                             f"{self.classifier.in_channels}")
-        self.n_classes = self.classifier.out.out_features
+        self.classifier, self.classifier_info = get_classifier(
+            "mnist" if self.stacked else dataset_name, cache_dir=cache_dir, data_dir=data_dir, device=self.device,
+            seed=classifier_seed, progress=progress, **(classifier_options or {}))
+        self.channels = 3 if self.stacked else self.classifier.in_channels
+        if real_x.shape[1] != self.channels:
+            raise ValueError(f"real_x has {real_x.shape[1]} channels, {dataset_name} images have {self.channels}")
+        self.n_classes = N_MODES if self.stacked else self.classifier.out.out_features
         perm = torch.randperm(len(real_x), generator=torch.Generator().manual_seed(seed))[:n_samples]
         feats, probs = self.features_and_probs(real_x[perm])
         self.ref_features = feats
@@ -107,20 +117,31 @@ class Evaluator:
                 raise ValueError(f"real_y must hold one label per real sample ({len(real_x)}), got {y.shape[0]}")
             self.real_hist = class_histogram(y[perm].cpu().numpy().astype(np.int64), self.n_classes)
         else:  # the classifier's labels of the real reference
-            self.real_hist = class_histogram(probs.argmax(1), self.n_classes)
+            self.real_hist = class_histogram(self._labels(probs), self.n_classes)
         self._radii = {}
 
     # ------------------------------------------------------------------ images
     @torch.no_grad()
     def features_and_probs(self, x, batch: int = 512) -> tuple[np.ndarray, np.ndarray]:
-        """(penultimate features (M, d), softmax probabilities (M, C)) of images in [-1, 1]."""
+        """(penultimate features (M, d), softmax probabilities (M, C)) of images in [-1, 1].
+
+        Stacked MNIST: features (M, 3 d), the channels' side by side, and probabilities (M, 3, 10).
+        """
         feats, probs = [], []
+        c = self.classifier.in_channels
         for i in range(0, len(x), batch):
-            xb = to_side(torch.as_tensor(x[i:i + batch]).to(self.device, torch.float32), self.classifier.side)
+            xb = torch.as_tensor(x[i:i + batch]).to(self.device, torch.float32)
+            n = len(xb)
+            xb = to_side(xb.reshape(-1, c, *xb.shape[-2:]), self.classifier.side)   # channels as images
             f = self.classifier.features(xb)
-            feats.append(f.double().cpu())
-            probs.append(torch.softmax(self.classifier.out(f).double(), 1).cpu())
+            p = torch.softmax(self.classifier.out(f).double(), 1)
+            feats.append(f.double().reshape(n, -1).cpu())
+            probs.append((p.reshape(n, -1, p.shape[1]) if self.stacked else p).cpu())
         return torch.cat(feats).numpy(), torch.cat(probs).numpy()
+
+    def _labels(self, probs) -> np.ndarray:
+        """Argmax class of each image; for Stacked MNIST the mode of its three channel digits."""
+        return stacked_modes(probs.argmax(-1)) if self.stacked else probs.argmax(1)
 
     def _reference(self, m: int):
         m = min(m, len(self.ref_features))
@@ -132,24 +153,28 @@ class Evaluator:
         return self._radii[m]
 
     def _images(self, samples: torch.Tensor) -> dict:
-        if samples.dim() != 4 or samples.shape[1] != self.classifier.in_channels:
-            raise ValueError(f"samples must be images (M, {self.classifier.in_channels}, H, W), "
-                             f"got shape {tuple(samples.shape)}")
+        if samples.dim() != 4 or samples.shape[1] != self.channels:
+            raise ValueError(f"samples must be images (M, {self.channels}, H, W), got shape {tuple(samples.shape)}")
         feats, probs = self.features_and_probs(samples)
         ref, k, radii, tau_support = self._reference(len(samples))
         k = min(k, len(samples) - 1)
         pr = prdc(ref, feats, k=k, real_radii=radii if k == min(self.k, len(ref) - 1) else None)
         sp = support_precision_recall(ref, feats, tau_support)
-        labels = probs.argmax(1)
+        labels = self._labels(probs)
         hist = class_histogram(labels, self.n_classes)
-        counts = pair_counts(probs, self.tau)
-        return {"fd": frechet_distance(self.ref_mu, self.ref_cov, *gaussian_fit(feats)),
-                **pr, "support_precision": sp["precision"], "support_recall": sp["recall"],
-                "support_tau": tau_support, "class_tv": total_variation(hist, self.real_hist),
-                "classes_covered": classes_covered(labels, self.n_classes, self.min_share),
-                "n_classes": self.n_classes, "mixed_share": mixed_share(probs, self.tau),
-                "n_generated": len(samples), "n_reference": len(self.ref_features),
-                "arrays": {"pair_counts": counts, "class_hist": hist}}
+        out = {"fd": frechet_distance(self.ref_mu, self.ref_cov, *gaussian_fit(feats)),
+               **pr, "support_precision": sp["precision"], "support_recall": sp["recall"],
+               "support_tau": tau_support, "class_tv": total_variation(hist, self.real_hist),
+               "n_generated": len(samples), "n_reference": len(self.ref_features)}
+        if self.stacked:
+            modes = stacked_metrics(probs.argmax(-1))
+            out.update(modes_covered=modes["modes_covered"], n_modes=modes["n_modes"], kl=modes["kl"],
+                       arrays={"mode_hist": modes["mode_hist"]})
+            return out
+        out.update(classes_covered=classes_covered(labels, self.n_classes, self.min_share),
+                   n_classes=self.n_classes, mixed_share=mixed_share(probs, self.tau),
+                   arrays={"pair_counts": pair_counts(probs, self.tau), "class_hist": hist})
+        return out
 
     # ------------------------------------------------------------------ both
     def __call__(self, samples) -> dict:
