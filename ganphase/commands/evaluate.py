@@ -13,14 +13,10 @@ Writes, resumably (epochs already in the file are skipped unless ``--redo``):
 """
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-import numpy as np
-
-from ganphase.io import append_jsonl, atomic_write_bytes, write_json, write_jsonl
-from ganphase.simulate.run_folder import (EVALUATION, EVALUATION_DIR, EVALUATION_SUMMARY, RunFolder,
-                                          read_jsonl_rows, warn)
+from ganphase.io import append_jsonl, write_json, write_jsonl
+from ganphase.simulate.run_folder import EVALUATION, EVALUATION_SUMMARY, RunFolder, read_jsonl_rows, warn
 
 NAME = "evaluate"
 HELP = "compute collapse and quality metrics for a training run's saved checkpoints and its collapse epoch"
@@ -147,9 +143,7 @@ def run(args) -> int:
         result = dict(evaluator(samples))
         arrays = result.pop("arrays", None) or {}
         if arrays:
-            buf = io.BytesIO()
-            np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
-            atomic_write_bytes(run_dir / EVALUATION_DIR / f"epoch_{epoch:04d}.npz", buf.getvalue())
+            folder.write_evaluation(epoch, arrays)
         row = {"epoch": epoch, "eval": result}
         append_jsonl(out_path, row)
         rows.append(row)

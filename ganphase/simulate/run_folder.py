@@ -280,6 +280,12 @@ class RunFolder:
         np.savez(buf, **arrays)
         return atomic_write_bytes(self.eval_path(epoch), buf.getvalue())
 
+    def write_evaluation(self, epoch: int, arrays: dict) -> Path:
+        """``evaluation/epoch_XXXX.npz``: the arrays of ``ganphase evaluate`` for checkpoint ``epoch``."""
+        buf = io.BytesIO()
+        np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+        return atomic_write_bytes(self.path / EVALUATION_DIR / f"epoch_{epoch:04d}.npz", buf.getvalue())
+
     def read_eval(self, epoch: int) -> dict:
         """The arrays saved at evaluation ``epoch``; ValueError in one line when absent or damaged."""
         return read_npz(self.eval_path(epoch), what=f"{self.path} has no evaluation at epoch {epoch}; "
