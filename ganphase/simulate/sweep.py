@@ -190,9 +190,12 @@ def connect(scheduler: str | None = None, workers: int | None = None, timeout: f
     if not (isinstance(workers, int) and workers >= 1):
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     import logging
+    import warnings
 
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.CRITICAL, env=THREAD_ENV)
+    with warnings.catch_warnings():   # another cluster on the default HTTP port: this one takes a free port
+        warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.CRITICAL, env=THREAD_ENV)
     return Client(cluster)
 
 
