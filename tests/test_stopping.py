@@ -120,3 +120,14 @@ def test_bad_input_is_a_value_error():
         LossRule(ratio=0.5)
     with pytest.raises(ValueError, match="thresholds"):
         Algorithm2Rule.from_thresholds({"k_d": 1.0})
+
+
+@given(traces, st.integers(1, 3), st.integers(1, 2))
+def test_reason_at_is_the_reason_update_records(rows, window, patience):
+    rule = Algorithm2Rule(3.0, 0.25, -0.3, 0, window=window, patience=patience)
+    q, s = np.array(rows, np.float64).T
+    i = rule.replay(q, s)
+    if i is not None:
+        live = rule.fresh()
+        _decisions(live, rows[:i + 1])
+        assert rule.reason_at(q, s, index=i) == live.stop_reason

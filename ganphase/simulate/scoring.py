@@ -260,16 +260,9 @@ def score_run(run: Run, spec: RuleSpec, selection: str = "best", facts: dict | N
            "false_stop": stopped and (c is None or (f is not None and s < f)),
            "saved": (1.0 - int(used[i]) / total) if (stopped and total) else 0.0}
     if stopped:
-        out["stop_reason"] = _reason(rule, arrays, i)
+        out["stop_reason"] = rule.reason_at(*arrays, index=i)
     out.update(_quality(facts, returned))
     return out
-
-
-def _reason(rule, arrays, i) -> str:
-    r = rule.fresh()
-    for v in zip(*(a[:i + 1] for a in arrays)):
-        r.update(*v)
-    return r.stop_reason or ""
 
 
 def recorded_agreement(run: Run) -> bool | None:

@@ -39,6 +39,7 @@ run has about 156,000 iterations), tested against its own ``update`` and against
 from __future__ import annotations
 
 import math
+import statistics
 from collections import deque
 
 import numpy as np
@@ -92,6 +93,13 @@ class StoppingRule:
                 return i
         return None
 
+    def reason_at(self, *arrays, index: int) -> str | None:
+        """``stop_reason`` of a fresh rule fed ``arrays`` up to and including step ``index``."""
+        rule = self.fresh()
+        for values in zip(*(a[:index + 1] for a in arrays)):
+            rule.update(*values)
+        return rule.stop_reason
+
 
 def _window_delta(s: np.ndarray, w: int) -> np.ndarray:
     """Delta S_g at each step t: (mean s[t-w+1..t] - mean s[t-2w+1..t-w]) / mean s[t-2w+1..t-w];
@@ -142,7 +150,7 @@ class Algorithm2Rule(StoppingRule):
         if len(self._s) < 2 * w:
             return math.nan
         s = list(self._s)
-        prev, cur = (s[0], s[1]) if w == 1 else (float(np.mean(s[:w])), float(np.mean(s[w:])))
+        prev, cur = (s[0], s[1]) if w == 1 else (sum(s[:w]) / w, sum(s[w:]) / w)
         return (cur - prev) / prev if prev != 0 else math.nan
 
     def _step(self, q_d: float, steepness: float):
@@ -152,11 +160,19 @@ class Algorithm2Rule(StoppingRule):
         cond_g = "delta_s" in self.parts and delta < self.k_g
         trig = (cond_d or cond_g) and self.updates > self.warmup
         self._run = self._run + 1 if trig else 0
+        fire = self._run >= self.patience
+        return fire, self._reason(q_d, delta, cond_d, cond_g) if fire else None
+
+    def _reason(self, q_d, delta, cond_d, cond_g) -> str:
         reason = " and ".join(([f"q_d = {q_d:.4g} > k_d/(2 sigma) = {self.threshold_d:.4g}"] if cond_d else []) +
                               ([f"Delta S_g = {delta:.4g} < k_g = {self.k_g:g}"] if cond_g else []))
-        if self.patience > 1:
-            reason += f" ({self._run} consecutive)"
-        return self._run >= self.patience, reason
+        return reason + (f" ({self.patience} consecutive)" if self.patience > 1 else "")
+
+    def reason_at(self, q_d, steepness, index: int) -> str:
+        q_d, steepness = q_d[:index + 1], steepness[:index + 1]
+        cond_d, cond_g = self.triggers(q_d, steepness)
+        delta = _window_delta(np.asarray(steepness, np.float64), self.window)[index]
+        return self._reason(float(q_d[index]), delta, bool(cond_d[index]), bool(cond_g[index]))
 
     def triggers(self, q_d, steepness) -> tuple[np.ndarray, np.ndarray]:
         """(q_d condition, Delta S_g condition) at every step of whole arrays, warm-up not applied."""
@@ -212,7 +228,7 @@ class LossRule(StoppingRule):
         for key, v in zip(self.signals, (loss_d, loss_g)):
             h = self._hist[key]
             if len(h) == self.window:
-                ref = float(np.median(h))
+                ref = statistics.median(h)
                 if v > self.ratio * ref or v < ref / self.ratio:
                     reasons.append(f"{key} = {v:.4g} outside [{ref / self.ratio:.4g}, {self.ratio * ref:.4g}] "
                                    f"(median of the last {self.window} epochs x 1/{self.ratio:g}, x {self.ratio:g})")
