@@ -131,3 +131,22 @@ def test_reason_at_is_the_reason_update_records(rows, window, patience):
         live = rule.fresh()
         _decisions(live, rows[:i + 1])
         assert rule.reason_at(q, s, index=i) == live.stop_reason
+
+
+def test_the_readme_loop_runs_live_with_batch_monitors():
+    import torch
+
+    from ganphase.simulate.monitors import batch_monitors
+
+    torch.manual_seed(0)
+    G = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3))
+    D = torch.nn.Sequential(torch.nn.Linear(3, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))
+    rule = Algorithm2Rule(k_d=2.0, sigma=0.0125 ** 0.5, k_g=-0.5, warmup=2, patience=1)
+    seen = []
+    for step in range(4):
+        z = torch.randn(32, 2)
+        q_d, s_g = batch_monitors(G, D, z, m=8)
+        seen.append((q_d, s_g))
+        assert rule.update(q_d, s_g) in (True, False)
+    assert rule.updates == 4 and all(np.isfinite(seen).ravel())
+    assert rule.stopped == (Algorithm2Rule(2.0, 0.0125 ** 0.5, -0.5, 2).replay(*np.array(seen).T) is not None)
