@@ -231,7 +231,7 @@ def _quality(facts, returned: int | None) -> dict:
 def score_run(run: Run, spec: RuleSpec, selection: str = "best", facts: dict | None = None) -> dict:
     """The outcome of one rule on one run (module docstring): a flat dict, ``available`` False with ``reason``."""
     facts = facts or run_facts(run.traces)
-    base = {"setting": run.setting, "seed": run.seed, "rule": spec.name, "collapse_epoch": facts["collapse_epoch"],
+    base = {"setting": run.setting, "seed": run.seed, "folder": run.folder, "rule": spec.name, "collapse_epoch": facts["collapse_epoch"],
             "fit_end": facts["fit_end"]}
     try:
         rule = spec.make(run.thresholds, run.traces)
@@ -357,9 +357,15 @@ class Score:
 def score(path, selection: str = "best", resamples: int = RESAMPLES, seed: int = SEED,
           min_runs: int = MIN_RUNS, progress: bool = False) -> Score:
     """Replay every rule of :data:`RULES` on every run of the sweep at ``path`` and summarise."""
+    runs, left_out = load_sweep(path)
+    return score_runs(runs, left_out, selection, resamples, seed, min_runs, progress)
+
+
+def score_runs(runs: list[Run], left_out=(), selection: str = "best", resamples: int = RESAMPLES, seed: int = SEED,
+               min_runs: int = MIN_RUNS, progress: bool = False) -> Score:
+    """:func:`score` on runs already loaded."""
     if selection not in SELECTIONS:
         raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
-    runs, left_out = load_sweep(path)
     rows, agreement = [], {}
     it = runs
     if progress:
@@ -373,7 +379,7 @@ def score(path, selection: str = "best", resamples: int = RESAMPLES, seed: int =
             agree = agreement.setdefault(run.setting, [0, 0])
             agree[0] += bool(a)
             agree[1] += 1
-    return Score(rows, summarise(rows, resamples, seed, min_runs), left_out, agreement, selection, resamples,
+    return Score(rows, summarise(rows, resamples, seed, min_runs), list(left_out), agreement, selection, resamples,
                  seed, min_runs)
 
 
