@@ -107,9 +107,8 @@ def test_points_must_be_two_dimensional():
 def test_sec22_evidence_passes_and_catches_a_wrong_field(monkeypatch):
     """The sec-2.2 evidence passes for the derivation and fails for grad r / (r (2 + r))."""
     from ganphase.simulate.evidence import fields as ev
-    from ganphase.theory.claims import REGISTRY, load
+    from ganphase.catalogue import CATALOGUE
 
-    load(evidence=True)
-    assert REGISTRY.run_evidence("sec-2.2", seed=3).status == "passed"
+    assert CATALOGUE.run_evidence("sec-2.2", seed=3).status == "passed"
     monkeypatch.setattr(ev, "_sec22_formula", lambda which: (lambda r, dr: dr / (r * (2 + r))))
-    assert REGISTRY.run_evidence("sec-2.2", seed=3).status == "failed"
+    assert CATALOGUE.run_evidence("sec-2.2", seed=3).status == "failed"

@@ -1,4 +1,4 @@
-"""Image and classifier figures (4, 8-10, 12, 14-16): what they draw, checked against independent computation.
+"""Image and classifier figures (1, 4, 8-10, 12, 14-16): what they draw, checked against independent computation.
 
 Runs and classifiers use the modules' hidden ``test`` profile (a few training iterations on 256
 images, a classifier trained on 512 images for one epoch); the class-mean figures use a subset of
@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from scipy.spatial.distance import cdist
 
 from conftest import need_data_file
-from ganphase.figures import fig04, fig08, fig09, fig10, fig12, fig14, fig16
+from ganphase.figures import fig01, fig04, fig08, fig09, fig10, fig12, fig14, fig16
 from ganphase.simulate.metrics.fitting import TAU
 
 NPZ = {8: "mnist.npz", 9: "fashion_mnist.npz", 10: "cifar10.npz"}
@@ -191,3 +191,27 @@ def test_fig16_particles_follow_fixed_latents(outdir):
         x = G(torch.as_tensor(z))
     np.testing.assert_allclose(samples[-1], x.numpy(), atol=1e-5)
     np.testing.assert_allclose(norms[-1], log_d_grad_norms(D, x).numpy(), rtol=1e-4)
+
+
+def test_fig01_umap_is_seeded_and_keeps_neighbours_better_than_pca():
+    from sklearn.datasets import load_digits
+    from sklearn.manifold import trustworthiness
+
+    x = load_digits().data[:500]
+    name, m = fig01.embedding(x, seed=0)
+    _, m2 = fig01.embedding(x, seed=0)
+    assert name == "UMAP" and m.embedding_.shape == (500, 3)
+    np.testing.assert_array_equal(m.embedding_, m2.embedding_)          # seeded: the same map twice
+    _, pca = fig01.embedding(x, method="pca")
+    # the reason the paper embeds with UMAP: nearest neighbours survive (sklearn's trustworthiness)
+    assert trustworthiness(x, m.embedding_, n_neighbors=10) > trustworthiness(x, pca.transform(x), n_neighbors=10) + 0.02
+    with pytest.raises(ValueError, match="embedding"):
+        fig01.embedding(x, method="tsne")
+
+
+@pytest.mark.slow
+def test_fig01_draws_both_rows_with_umap(outdir):
+    record, d = drawn(fig01, outdir)
+    assert record["settings"]["embedding"] == "UMAP"
+    assert d["images.real"].shape[1] == 3 and len(d["images.real"]) == len(d["images.labels"])
+    assert all(d[f"images.{e}"].shape[1] == 3 for e in d["images.epochs"])

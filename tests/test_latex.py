@@ -10,7 +10,7 @@ import sympy as sp
 from ganphase.cli import main
 from ganphase.theory import REGISTRY, Part, compare
 from ganphase.theory.claims import Registry
-from ganphase.theory.latex import _text, document, formula, parse_formula, part_label
+from ganphase.catalogue.latex import _text, document, formula, parse_formula, part_label
 
 CLAIMS = list(REGISTRY)
 BLOCK = re.compile(r"\\label\{(?P<label>[^}]*)\}.*?\n%<(?P<kind>derived|printed)>\n(?P<tex>.*?)\n%</(?P=kind)>",

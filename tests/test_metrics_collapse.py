@@ -13,6 +13,14 @@ def test_mixture_trace_collapses_when_coverage_halves_for_good():
     assert collapse_epoch(trace) == 6            # 3 < 8 / 2 from epoch 6 on
 
 
+def test_wandering_before_the_fitting_is_not_collapse():
+    """The first evaluations of a ring run: 2 modes, then 0, before 8 are reached; then a real collapse."""
+    trace = rows("modes_covered", [2, 1, 0, 0, 1, 7, 8, 6, 6, 8, 3, 3, 3], step=5, start=5, n_modes=8)
+    assert collapse_epoch(trace) == 55           # not 15: the fitting had not reached 4 of 8 modes there
+    assert collapse_epoch([{k: v for k, v in r.items()} | {"eval": {"modes_covered": r["eval"]["modes_covered"]}}
+                           for r in trace]) == 15   # without n_modes the gate cannot apply
+
+
 def test_a_single_dip_is_not_collapse():
     trace = rows("modes_covered", [2, 8, 8, 3, 8, 8, 8])
     assert collapse_epoch(trace) is None

@@ -8,12 +8,12 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 from scipy import stats
 
+from ganphase.catalogue import CATALOGUE
 from ganphase.simulate.evidence.mode_mixture import (bounded_slope_maps, bounds, check_theorem_3_4, check_theorem_c_7,
                                                      mixing_probability, reference_slope)
 from ganphase.simulate.evidence.steepness import separated_centres
 from ganphase.simulate.maps import min_feasible_slope, tight_map
 from ganphase.simulate.mixtures import GaussianMixture
-from ganphase.theory import REGISTRY
 
 # each example builds maps on a fine grid: 10 examples under the ci profile, a third of the profile's count otherwise
 FEW = settings(max_examples=max(10, settings().max_examples // 3))
@@ -63,7 +63,7 @@ def test_mixing_probability_matches_monte_carlo():
 
 
 def test_theorem_3_4_counterexample_reproduces():
-    ev = REGISTRY.run_evidence("thm-3.4", seed=0, thorough=False)
+    ev = CATALOGUE.run_evidence("thm-3.4", seed=0, thorough=False)
     assert ev.status == "failed"
     ce = ev.counterexample
     record = check_theorem_3_4(ce["centres"], ce["sigma"], ce["k"], ce["map"])
@@ -81,7 +81,7 @@ def test_theorem_3_4_counterexample_reproduces():
 
 
 def test_theorem_c_7_counterexample_reproduces():
-    ev = REGISTRY.run_evidence("thm-c.7", seed=0, thorough=False)
+    ev = CATALOGUE.run_evidence("thm-c.7", seed=0, thorough=False)
     assert ev.status == "failed"
     ce = ev.counterexample
     record = check_theorem_c_7(ce["x"], ce["sigma"], ce["k"])

@@ -3,15 +3,17 @@ import math
 
 import numpy as np
 import pytest
+import scipy.stats
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from conftest import need_data_file
 from ganphase.simulate.data import load_dataset
-from ganphase.simulate.monitors import (EarlyStopping, estimate_n_modes, log_d_grad_norms,
-                                        log_d_grad_norms_from_loss_grad, quantile_of_norms, thresholds_for)
-from ganphase.simulate.steepness import PowerSteepness
+from ganphase.simulate.monitors import (BatchMonitor, EarlyStopping, couples_samples, estimate_n_modes,
+                                        log_d_grad_norms, log_d_grad_norms_from_loss_grad, quantile_of_norms,
+                                        thresholds_for)
+from ganphase.simulate.steepness import PowerSteepness, mean_and_se, steepness_exact
 
 
 def _D(seed=0):
@@ -91,7 +93,7 @@ def test_pushed_away_particles_trigger_the_discriminator_condition():
     centres = torch.as_tensor(ds.means)[labels]
     on_modes = lambda zz: centres + ds.sigma * zz                     # noqa: E731, particles fitted
     pushed = lambda zz: centres + ds.sigma * zz + 0.5 * torch.sign(zz)  # noqa: E731, cloud pushed off
-    es = EarlyStopping(thr["k_d"], thr["sigma"], thr["k_g"], thr["m"], warmup=0)
+    es = EarlyStopping(thr["k_d"], thr["sigma"], thr["k_g"], thr["m"], warmup=0, observe_every=1, observe_batch=None)
     assert not es.observe(on_modes, D, z)
     assert es.observe(pushed, D, z) and "q_d" in es.stop_reason
 
@@ -101,7 +103,7 @@ def test_collapsing_generator_triggers_the_steepness_condition():
     G = nn.Sequential(nn.Linear(3, 64), nn.ReLU(), nn.Linear(64, 3))
     D = nn.Sequential(nn.Linear(3, 32), nn.ReLU(), nn.Linear(32, 1), nn.Flatten(0))
     z = torch.randn(128, 3)
-    es = EarlyStopping(k_d=2.0, sigma=0.1118, m=8, warmup=0)
+    es = EarlyStopping(k_d=2.0, sigma=0.1118, m=8, warmup=0, observe_every=1, observe_batch=None)
     est = PowerSteepness(tol=1e-4, max_iter=200)
     assert not es.observe(G, D, z, est)
     assert not es.observe(G, D, z, est)
@@ -131,3 +133,88 @@ def test_mnist_threshold_near_the_printed_1877():
 def test_number_of_modes_by_kmeans():
     ds = load_dataset("gmm-2d")
     assert estimate_n_modes(ds.x[:400], k_max=5) == 4
+
+
+# ----------------------------------------------------------------------------- q_d where D couples samples
+def _bn_D(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 1), nn.Flatten(0)).double()
+
+
+def test_coupling_is_detected():
+    D = _bn_D()
+    assert couples_samples(D) and not couples_samples(D.eval()) and not couples_samples(_D())
+    assert not couples_samples(lambda x: x.sum(1))
+
+
+def test_dedicated_pass_is_the_per_sample_field_with_batch_statistics_fixed():
+    D = _bn_D(2)
+    x = torch.randn(6, 3, dtype=torch.float64)
+    before = {k: v.clone() for k, v in D.state_dict().items()}
+    norms = log_d_grad_norms(D, x)
+    assert all(torch.equal(before[k], v) for k, v in D.state_dict().items())   # running statistics untouched
+    # independent: the same network in eval mode whose running statistics are the batch's (biased variance)
+    ref = _bn_D(2).eval()
+    ref[1].running_mean.copy_(D[0](x).mean(0).detach())
+    ref[1].running_var.copy_(D[0](x).var(0, unbiased=False).detach())
+    assert torch.allclose(ref(x), D(x).detach(), rtol=1e-12)       # the training-mode values
+    eps = 1e-6
+    for i in range(6):
+        g = [(F.logsigmoid(ref(x[i:i + 1] + eps * e)) - F.logsigmoid(ref(x[i:i + 1] - eps * e))).item() / (2 * eps)
+             for e in torch.eye(3, dtype=torch.float64)]
+        assert math.isclose(norms[i].item(), float(np.linalg.norm(g)), rel_tol=1e-6)
+
+
+def test_generator_loss_gradient_is_not_the_field_under_batch_norm():
+    D = _bn_D(3)
+    x = torch.randn(8, 3, dtype=torch.float64, requires_grad=True)
+    a = D(x)
+    F.binary_cross_entropy_with_logits(a, torch.ones_like(a)).backward()
+    rel = (log_d_grad_norms_from_loss_grad(x.grad) / log_d_grad_norms(D, x) - 1).abs().max()
+    assert rel > 0.05      # the batch statistics mix the samples: the dedicated pass is needed
+
+
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_batch_monitor_q_d_matches_the_dedicated_pass(batchnorm):
+    torch.manual_seed(4)
+    G = nn.Sequential(nn.Linear(3, 16), nn.ReLU(), nn.Linear(16, 3)).double()
+    D = _bn_D(5) if batchnorm else _D(5)
+    mon = BatchMonitor(PowerSteepness(tol=1e-3, max_iter=50), m=4, every=3)
+    assert [i for i in range(1, 10) if mon.due(i)] == [3, 6, 9]
+    z = torch.randn(32, 3, dtype=torch.float64)
+    fake = G(z)
+    mon.watch(D, fake)
+    a = D(fake)
+    F.binary_cross_entropy_with_logits(a, torch.ones_like(a)).backward()
+    out = mon.measure(G, D, fake, z[:8])
+    assert mon.from_loss is (not batchnorm)
+    assert math.isclose(out["q_d"], quantile_of_norms(log_d_grad_norms(D, fake.detach()), 4), rel_tol=1e-9)
+    s = steepness_exact(G, z[:8])
+    assert math.isclose(out["steepness"], float(s.mean()), rel_tol=1e-3)
+    assert math.isclose(out["steepness_se"], float(scipy.stats.sem(s.numpy())), rel_tol=1e-3)
+
+
+def test_mean_and_se_is_the_standard_error_of_the_mean():
+    v = torch.tensor([0.3, 5.0, 1.0, 2.0, 9.0])
+    mean, se = mean_and_se(v)
+    assert math.isclose(mean, 3.46, rel_tol=1e-6) and math.isclose(se, float(scipy.stats.sem(v.numpy())), rel_tol=1e-6)
+    assert math.isnan(mean_and_se(torch.tensor([2.0]))[1])
+
+
+# ----------------------------------------------------------------------------- observe's cheap path
+def test_observe_measures_every_k_calls_with_a_warm_estimator_on_a_sub_batch():
+    torch.manual_seed(6)
+    G = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 2))
+    D = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 1), nn.Flatten(0))
+    z = torch.randn(32, 2)
+    es = EarlyStopping(k_d=2.0, sigma=0.02, m=8, observe_every=4, observe_batch=8)
+    measured = []
+    for _ in range(40):
+        es.observe(G, D, z)
+        measured.append(es.iteration)
+    assert sorted(set(measured)) == list(range(1, 40, 4)) and es.calls == 40
+    assert es.estimator.calls == 10 and es.estimator.v.shape == (8, 2)      # one persistent estimator, 8 latents
+    exact = float(steepness_exact(G, z[:8]).mean())
+    assert math.isclose(es.last["steepness"], exact, rel_tol=1e-3)          # warm starts converge on a fixed G
+    with pytest.raises(ValueError):
+        EarlyStopping(k_d=1, sigma=1, observe_every=0)

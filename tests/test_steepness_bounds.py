@@ -9,6 +9,7 @@ import sympy as sp
 from hypothesis import given, settings, strategies as st
 from scipy import special, stats
 
+from ganphase.catalogue import CATALOGUE
 from ganphase.simulate.evidence.steepness import (check_theorem_3_1, check_theorem_3_2, printed_bound_3_1,
                                                   printed_bound_3_2, separated_centres)
 from ganphase.simulate.maps import TruncatedGaussianBall
@@ -79,5 +80,5 @@ def test_g1_does_not_push_the_ball_prior_to_the_uniform_law():
 
 def test_evidence_passes():
     for cid in ("thm-c.2", "thm-3.1", "thm-3.2"):
-        ev = REGISTRY.run_evidence(cid, seed=0, thorough=False)
+        ev = CATALOGUE.run_evidence(cid, seed=0, thorough=False)
         assert ev.status == "passed", (cid, ev)

@@ -36,9 +36,9 @@ def test_hash_ignores_what_does_not_change_the_numbers(tmp_path):
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
-    for argv in (["nope", "--seeds", "2"], ["gmm3d-paper", "--seeds", "0"], ["gmm3d-paper", "--seeds", "x"],
-                 ["gmm3d-paper", "--seeds", "1", "--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "1"],
-                 ["gmm3d-paper", "--seeds", "1", "--set", "bogus=1"], ["gmm3d-paper", "--seeds", "1", "--resume"]):
+    for argv in (["nope", "--seeds", "2"], ["gmm3d-collapse", "--seeds", "0"], ["gmm3d-collapse", "--seeds", "x"],
+                 ["gmm3d-collapse", "--seeds", "1", "--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "1"],
+                 ["gmm3d-collapse", "--seeds", "1", "--set", "bogus=1"], ["gmm3d-collapse", "--seeds", "1", "--resume"]):
         assert main(["sweep", *argv, "--out", str(tmp_path / "s")]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
@@ -48,14 +48,14 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
 @pytest.mark.timeout(600)
 def test_local_cluster_sweep_then_rerun_skips_finished_runs(tmp_path, capsys):
     out = tmp_path / "sw"
-    argv = ["sweep", "gmm3d-paper", "--seeds", "2", "--out", str(out), "--workers", "2", "--no-progress",
+    argv = ["sweep", "gmm3d-collapse", "--seeds", "2", "--out", str(out), "--workers", "2", "--no-progress",
             "--set", "epochs=2", "--set", "max_iterations_per_epoch=6", "--set", "eval_samples=64",
             "--set", "eval_every=1"]
     assert main(argv) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == {"out": str(out), "runs": 2, "finished": 2}
     rows = read_index(out)
-    assert [(r["setting"], r["seed"], r["status"]) for r in rows] == [("gmm3d-paper", 0, "finished"),
-                                                                      ("gmm3d-paper", 1, "finished")]
+    assert [(r["setting"], r["seed"], r["status"]) for r in rows] == [("gmm3d-collapse", 0, "finished"),
+                                                                      ("gmm3d-collapse", 1, "finished")]
     for r in rows:
         run = RunFolder(out / r["folder"])
         assert run.finished() and r["hash"] == config_hash(run.read_config()["train"])
@@ -63,27 +63,27 @@ def test_local_cluster_sweep_then_rerun_skips_finished_runs(tmp_path, capsys):
         assert r["epochs_run"] == 2 and r["returned_checkpoint"] == run.read_summary()["returned_checkpoint"]
     stamps = {r["folder"]: (out / r["folder"] / "summary.json").stat().st_mtime_ns for r in rows}
     # a rerun with --resume starts no cluster at all: an unreachable scheduler would be an error if it did
-    rows2 = sweep(["gmm3d-paper"], 2, out, resume=True, scheduler="tcp://127.0.0.1:9", connect_timeout=1,
+    rows2 = sweep(["gmm3d-collapse"], 2, out, resume=True, scheduler="tcp://127.0.0.1:9", connect_timeout=1,
                   overrides={"epochs": 2, "max_iterations_per_epoch": 6, "eval_samples": 64, "eval_every": 1,
                              "device": "cpu"}, progress=False)
     assert [r["status"] for r in rows2] == ["finished", "finished"]
     assert stamps == {r["folder"]: (out / r["folder"] / "summary.json").stat().st_mtime_ns for r in rows}
     # a changed configuration is another run: the folder of the old one is not overwritten
     with pytest.raises(ValueError, match="another configuration"):
-        sweep(["gmm3d-paper"], 1, out, overrides={"epochs": 3}, progress=False)
+        sweep(["gmm3d-collapse"], 1, out, overrides={"epochs": 3}, progress=False)
     # the committable part: four files per run, no checkpoints, and the provenance of the commands
     res = tmp_path / "results"
     assert main(["sweep-export", str(out), str(res)]) == 0
     files = sorted(str(p.relative_to(res)) for p in res.rglob("*") if p.is_file())
     per_run = ["config.json", "metrics.jsonl", "summary.json", "traces.npz"]
     assert files == sorted(["index.json", "provenance.json", "sweep.json"] +
-                           [f"gmm3d-paper/seed-000{s}/{f}" for s in (0, 1) for f in per_run])
+                           [f"gmm3d-collapse/seed-000{s}/{f}" for s in (0, 1) for f in per_run])
     assert read_index(res) == read_index(out)
     for r in rows:
         assert (res / r["folder"] / "traces.npz").read_bytes() == (out / r["folder"] / "traces.npz").read_bytes()
     prov = json.loads((res / "provenance.json").read_text())
     first = prov["sweep_invocations"][0]["command"]
-    assert first.startswith("ganphase sweep gmm3d-paper --seeds 2 --out ") and "--set epochs=2" in first
+    assert first.startswith("ganphase sweep gmm3d-collapse --seeds 2 --out ") and "--set epochs=2" in first
     assert prov["export"]["machine"]["cores"] == os.cpu_count() and prov["runs"] == 2
     assert prov["export"]["commit"] is None or len(prov["export"]["commit"]) == 40
     assert {"torch", "numpy", "dask", "distributed"} <= set(prov["export"]["versions"])
@@ -128,7 +128,8 @@ def cluster(tmp_path):
         log.close()
 
 
-SLOW = Setting("tiny-long", 1, "test: 6 epochs of the 2-D mixture", {**TINY, "epochs": 6, "max_iterations_per_epoch": 40})
+SLOW = Setting("tiny-long", 1, "test: 6 epochs of the 2-D mixture",
+               {**TINY, "epochs": 6, "max_iterations_per_epoch": 40})
 
 
 @pytest.mark.timeout(600)
@@ -140,13 +141,12 @@ def test_scheduler_sweep_survives_a_killed_worker(tmp_path, cluster):
     thread = threading.Thread(target=lambda: result.setdefault(
         "rows", sweep([SLOW], 4, out, scheduler=address, progress=False)), daemon=True)
     thread.start()
-    victim, killed_folder, finished_before = None, None, {}
+    victim, killed_folder = None, None
     deadline = time.time() + 300
     while victim is None and time.time() < deadline and thread.is_alive():
         for addr, keys in client.processing().items():
             for key in keys:
-                seed = int(str(key).split("-")[3])
-                run = RunFolder(out / "tiny-long" / f"seed-{seed:04d}")
+                run = RunFolder(out / str(key).split("@")[0])       # keys are <setting>/seed-<NNNN>@<hash>
                 if len(run.metrics()) >= 2 and not run.finished():   # mid-run, past two epochs
                     victim, killed_folder = pids[addr], run.path
                     break

@@ -3,6 +3,7 @@ import pytest
 import sympy as sp
 from scipy import stats
 
+from ganphase.catalogue import CATALOGUE
 from ganphase.simulate.evidence import fields as evidence
 from ganphase.simulate.mixtures import table2_case
 from ganphase.theory import table2 as theory
@@ -79,10 +80,49 @@ def test_sign_factor_examples():
             sp.sign(theory.sign_factor(f).subs(r, sp.Rational(1, 3)))
 
 
+def _scipy_table2(case):
+    """(p_data, p_g) pdfs of Table 2 case ``case`` from scipy.stats (covariances as printed variances)."""
+    c = 3 if case == 4 else 1
+    comps = [stats.multivariate_normal([a, b], 0.1) for a in (c, -c) for b in (c, -c)]
+    p_data = lambda x: sum(comp.pdf(x) for comp in comps) / 4   # noqa: E731
+    p_g = {1: lambda x: stats.multivariate_normal([0, 0], 0.2).pdf(x),
+           2: lambda x: np.where(np.all(np.abs(x) <= 2, axis=-1), 1 / 16, 0.0),
+           3: lambda x: stats.multivariate_normal([1, 1], 1.0).pdf(x),
+           4: lambda x: stats.multivariate_normal([3, 3], 3.0).pdf(x)}[case]
+    return p_data, p_g
+
+
+def printed_statement_fails(cid) -> bool:
+    """Does the printed statement fail at some point?  Decided from scipy densities and one-sided arithmetic,
+    not from the evidence code: Propositions C.1-C.4 by the printed d* = r/(1 + r) against p_data/(p_data + p_g)
+    at points inside and outside the box; Proposition D.1 by cos(theta) for f(r) = r^2, where
+    d^ = r/(r + r^2) = 1/(1 + r) so grad log d^ = -grad r/(1 + r), opposite to grad log d* = grad r/(r(1 + r))."""
+    if cid == "thm-c.1":
+        return False   # its evidence checks limits, not a printed closed form (held by test_claims_independent)
+    if cid == "prop-d.1":
+        r, grad_r = 1e-3, np.array([0.3, -1.2])
+        u, v = -grad_r / (1 + r), grad_r / (r * (1 + r))
+        return float(u @ v / (np.linalg.norm(u) * np.linalg.norm(v))) < 1 - 1e-6
+    case = int(cid[-1])
+    p_data, p_g = _scipy_table2(case)
+    r_printed = sp.lambdify(theory.X, theory.printed_forms(case)[0], modules="numpy")
+    pts = np.array([[0.3, 0.7], [1.1, -0.4], [-1.5, 1.9], [3.0, 0.5], [-3.5, -2.5]])
+    exact = p_data(pts) / (p_data(pts) + p_g(pts))
+    rp = np.array([float(r_printed(*x)) for x in pts])
+    return bool(np.max(np.abs(rp / (1 + rp) - exact)) > 1e-8)
+
+
 @pytest.mark.parametrize("cid", IDS)
-def test_evidence_passes(cid):
-    result = REGISTRY.run_evidence(cid, seed=1)
-    assert result.status == "passed", result.detail
+def test_evidence_checks_the_printed_statement(cid):
+    result = CATALOGUE.run_evidence(cid, seed=1)
+    assert result.status == ("failed" if printed_statement_fails(cid) else "passed"), result.detail
+    assert result.derived_status in ("passed", "none"), result.derived_detail
+    if result.status == "failed":
+        assert result.counterexample
+
+
+def test_printed_statement_fails_exactly_where_the_paper_is_wrong():
+    assert [cid for cid in IDS if printed_statement_fails(cid)] == ["prop-c.2", "prop-c.4", "prop-d.1"]
 
 
 def test_printed_case_4_field_differs_from_the_numeric_one():

@@ -8,7 +8,6 @@ import pytest
 
 from ganphase.simulate.monitors import EarlyStopping
 from ganphase.simulate.run_folder import RunFolder
-from ganphase.simulate.traces import delta_steepness
 from ganphase.simulate.train import TrainConfig, train
 
 
@@ -51,9 +50,13 @@ def test_delta_steepness_from_float32_is_the_runs_own(run):
     t = RunFolder(out).read_traces()
     runs_own = np.array([np.nan if r["delta_steepness"] is None else r["delta_steepness"]
                          for r in _jsonl(out / "monitor.jsonl")])
-    d = delta_steepness(t["it_steepness"])
-    assert np.isnan(d[0]) and np.isnan(runs_own[0])
-    np.testing.assert_allclose(d[1:], runs_own[1:], atol=1e-6)
+    es = EarlyStopping(1.0, 1.0, -0.5, 1, 0)
+    replayed = []
+    for q, s in zip(t["it_q_d"], t["it_steepness"]):
+        es.update(q, s)
+        replayed.append(es.last["delta_steepness"])
+    assert np.isnan(replayed[0]) and np.isnan(runs_own[0])
+    np.testing.assert_allclose(replayed[1:], runs_own[1:], atol=1e-6)
 
 
 def test_algorithm2_replayed_on_the_traces_makes_the_same_decisions(run):

@@ -15,7 +15,7 @@ from ganphase.cli import main
 from ganphase.simulate.train import TrainConfig, checkpoint_epochs, load_discriminator, load_generator, train
 
 METRIC_KEYS = {"epoch", "iterations", "loss_d", "loss_g", "d_real", "d_fake", "q_d", "steepness",
-               "delta_steepness", "time_s"}
+               "steepness_se", "delta_steepness", "monitored_iterations", "time_s"}
 SUMMARY_KEYS = {"data", "epochs_run", "stop_epoch", "stop_iteration", "stop_reason", "thresholds",
                 "collapse_epoch", "returned_checkpoint", "returned_metrics", "best_checkpoint", "best_metrics"}
 
@@ -42,8 +42,12 @@ def test_gmm_run_writes_every_file(tmp_path):
     assert all(METRIC_KEYS <= set(r) for r in rows)
     assert all(np.isfinite([r[k] for k in METRIC_KEYS - {"delta_steepness"}]).all() for r in rows)
     mon = _rows(run / "monitor.jsonl")
-    assert len(mon) == 48 and [m["iteration"] for m in mon] == list(range(1, 49))
-    assert set(mon[0]) == {"epoch", "iteration", "q_d", "steepness", "delta_steepness", "stop"}
+    k = TrainConfig.monitor_every               # measured every k-th of the 4 x 12 iterations
+    assert [m["iteration"] for m in mon] == list(range(k, 49, k))
+    assert sum(r["monitored_iterations"] for r in rows) == len(mon)
+    assert set(mon[0]) == {"epoch", "iteration", "q_d", "steepness", "steepness_se", "power_change",
+                           "delta_steepness", "stop"}
+    assert all(0 < m["steepness_se"] < m["steepness"] for m in mon)
     with np.load(run / "evals" / "epoch_0002.npz", allow_pickle=False) as f:
         assert f["samples"].shape == (64, 2) and f["grad_norms"].shape == (64,) and f["steepness"].shape == (8,)
     assert SUMMARY_KEYS <= set(s) and s == json.loads((run / "summary.json").read_text())
@@ -57,7 +61,7 @@ def test_gmm_run_writes_every_file(tmp_path):
 
 
 def test_digits_run(tmp_path):
-    s = train(quick(tmp_path / "d", data="digits", epochs=2, eval_every=1, max_iterations_per_epoch=6,
+    s = train(quick(tmp_path / "d", data="digits", epochs=2, eval_every=1, max_iterations_per_epoch=6, monitor_every=2,
                     evaluator=False))
     rows = _rows(tmp_path / "d" / "metrics.jsonl")
     assert len(rows) == 2 and all(METRIC_KEYS <= set(r) for r in rows)
@@ -116,7 +120,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, capsys):
 
 def test_early_stop_returns_a_checkpoint_before_the_stop(tmp_path):
     # a tiny k_d makes q_d exceed k_d / (2 sigma) right after the warm-up of 15 iterations
-    s = train(quick(tmp_path / "e", epochs=6, early_stop=True, k_d=1e-6, warmup=15))
+    s = train(quick(tmp_path / "e", epochs=6, early_stop=True, k_d=1e-6, warmup=15, monitor_every=1))
     assert s["stop_iteration"] == 16 and s["stop_epoch"] == 2 and s["epochs_run"] == 2
     assert s["returned_checkpoint"] == "checkpoints/epoch_0001.pt"
     assert (tmp_path / "e" / s["returned_checkpoint"]).exists()
@@ -124,6 +128,10 @@ def test_early_stop_returns_a_checkpoint_before_the_stop(tmp_path):
     assert len(mon) == 16 and mon[-1]["stop"] and not any(m["stop"] for m in mon[:-1])
     s2 = train(quick(tmp_path / "c", epochs=3, early_stop=True, continue_after_stop=True, k_d=1e-6, warmup=15))
     assert s2["stop_epoch"] == 2 and s2["epochs_run"] == 3
+    # measured every 5th iteration: the warm-up counts training iterations, the stop is the first measured one past it
+    s3 = train(quick(tmp_path / "k", epochs=6, early_stop=True, k_d=1e-6, warmup=15, monitor_every=5))
+    assert s3["stop_iteration"] == 20 and s3["stop_epoch"] == 2
+    assert [m["iteration"] for m in _rows(tmp_path / "k" / "monitor.jsonl")] == [5, 10, 15, 20]
 
 
 @pytest.mark.parametrize("argv", [

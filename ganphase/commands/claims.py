@@ -1,9 +1,10 @@
-"""``ganphase claims``: the claims table, as text, JSON or a Markdown errata report."""
+"""``ganphase claims``: the claims table, as text, JSON or a Markdown errata report; ``--where ID``: every
+piece of one claim (derivation, evidence, tests, figures, LaTeX labels) with file and line."""
 import json
 from pathlib import Path
 
 from ganphase.io import atomic_write_bytes
-from ganphase.theory.claims import REGISTRY
+from ganphase.catalogue import CATALOGUE
 
 NAME = "claims"
 HELP = "derive every claim, compare it with the printed formula and run its quick numerical evidence"
@@ -14,14 +15,20 @@ def add_arguments(p):
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     p.add_argument("--markdown", metavar="FILE", help="also write the errata report to FILE")
     p.add_argument("--no-evidence", action="store_true", help="skip the numerical evidence")
+    p.add_argument("--where", metavar="ID", help="print file and line of the claim's derivation, evidence, tests "
+                   "and figures, and its LaTeX labels (with --json: as JSON), instead of the table")
     p.add_argument("--seed", type=int, default=0, help="seed of the random check points (default 0)")
 
 
 def run(args) -> int:
-    from ganphase.theory.report import claim_rows, errata_markdown, table_text
+    from ganphase.catalogue.report import claim_rows, errata_markdown, table_text
 
+    if args.where:
+        links = CATALOGUE.where(args.where)  # unknown id -> ValueError -> one line, exit 2
+        print(json.dumps(links.as_dict(), indent=2) if args.json else links.text())
+        return 0
     for i in args.ids or ():
-        REGISTRY[i]  # unknown id -> ValueError -> one line, exit 2
+        CATALOGUE[i]  # unknown id -> ValueError -> one line, exit 2
     if args.markdown and Path(args.markdown).is_dir():
         raise ValueError(f"--markdown needs a file name, {args.markdown!r} is a folder")
     rows = claim_rows(args.ids, seed=args.seed, evidence=not args.no_evidence, progress=not args.json)

@@ -1,5 +1,5 @@
 """``ganphase latex``: every derived formula of the claims registry as a standalone LaTeX document."""
-from ganphase.theory.latex import export
+from ganphase.catalogue.latex import export
 
 NAME = "latex"
 HELP = "write every derived formula of every claim, labelled by claim id, to a standalone LaTeX file"

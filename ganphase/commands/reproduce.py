@@ -52,8 +52,7 @@ def _say(text: str) -> None:
 
 # ----------------------------------------------------------------------------- stages
 def stage_claims(out: Path, settings: dict, force: bool) -> tuple[str, str, bool]:
-    from ganphase.theory.claims import load
-    from ganphase.theory.report import claim_rows, errata_markdown
+    from ganphase.catalogue.report import claim_rows, errata_markdown
 
     path, errata = out / "claims.json", out / "errata.md"
     key = {"seed": settings["seed"], "evidence": settings["evidence"], "ids": settings["ids"],
@@ -64,7 +63,6 @@ def stage_claims(out: Path, settings: dict, force: bool) -> tuple[str, str, bool
         old = None
     if not force and isinstance(old, dict) and old.get("key") == key and old.get("claims") and errata.is_file():
         return "ok", _claims_detail(old["claims"]), True
-    load(evidence=settings["evidence"])
     rows = claim_rows(settings["ids"], seed=settings["seed"], evidence=settings["evidence"], progress=True)
     atomic_write_bytes(errata, errata_markdown(rows).encode())
     write_json(path, {"key": key, "claims": rows})
@@ -79,7 +77,7 @@ def _claims_detail(rows) -> str:
 
 
 def stage_latex(out: Path, settings: dict, force: bool) -> tuple[str, str, bool]:
-    from ganphase.theory.latex import export
+    from ganphase.catalogue.latex import export
 
     tex, stamp = out / "claims.tex", out / "claims.tex.json"
     key = {"seed": settings["seed"], "ids": settings["ids"], "theory": _theory_hash()}
@@ -129,16 +127,14 @@ def reproduce(out, profile: str = "quick", figures=None, evidence: bool = True, 
     """Run every stage into ``out``; return the stage record (also written to ``out/reproduce.json``)."""
     import ganphase
     from ganphase.commands.figures import parse_numbers
+    from ganphase.catalogue import CATALOGUE
     from ganphase.figures import common, report
-
-    from ganphase.theory.claims import REGISTRY, load
 
     common.check_profile(profile)
     numbers = parse_numbers(figures)
     if ids:
-        load()
         for i in ids:
-            REGISTRY[i]  # unknown id -> ValueError before anything runs
+            CATALOGUE[i]  # unknown id -> ValueError before anything runs
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {str(out)!r} is a file, not a folder")

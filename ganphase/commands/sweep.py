@@ -35,7 +35,8 @@ def add_arguments(p):
     p.add_argument("--seeds", type=_count, required=True, help="run seeds 0..N-1 of each setting")
     p.add_argument("--out", required=True, help="sweep folder: index.json, sweep.json, SETTING/seed-NNNN/")
     p.add_argument("--workers", type=_count, help="local worker processes, one thread each (default: the cores)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="use the Dask cluster of this scheduler, e.g. tcp://host:8786")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="use the Dask cluster of this scheduler, e.g. tcp://host:8786")
     p.add_argument("--connect-timeout", type=float, default=10.0, help="seconds to reach --scheduler (default 10)")
     p.add_argument("--resume", action="store_true",
                    help="continue the sweep in --out (it must exist); a rerun skips finished runs either way")

@@ -1,7 +1,9 @@
 """Every figure of the paper, one module per figure (``fig01`` ... ``fig22``).
 
-Each module exposes ``make(profile, outdir) -> list[Path]`` and a module-level
-``TITLE``; ``ganphase.figures.common`` writes PNG + PDF + caption files.
+Each module exposes ``make(profile, outdir) -> list[Path]``, a module-level
+``TITLE`` and ``CLAIMS`` (the registry ids the figure illustrates, written
+literally: ``ganphase claims --where ID`` and the report read them);
+``ganphase.figures.common`` writes PNG + PDF + caption files.
 """
 from __future__ import annotations
 

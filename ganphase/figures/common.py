@@ -40,9 +40,8 @@ class Caption:
     seed: int = SEED
 
     def __post_init__(self):
-        from ganphase.theory.claims import REGISTRY, load
+        from ganphase.theory import REGISTRY
 
-        load()
         unknown = [c for c in self.claims if c not in REGISTRY.ids()]
         if unknown:
             raise ValueError(f"figure {self.number} names claims that are not in the registry: {', '.join(unknown)}")

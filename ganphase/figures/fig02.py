@@ -17,6 +17,7 @@ from ganphase.simulate.mixtures import table2_case
 
 TITLE = "The field grad d*/d* for the four cases of Table 2"
 NUMBER = 2
+CLAIMS = ("sec-2.2", "prop-c.1", "prop-c.2", "prop-c.3", "prop-c.4")  # the registry claims this figure illustrates
 DESCRIPTIONS = {1: "initialisation with concentrated particles", 2: "particles covering all modes",
                 3: "particles concentrated near a single mode", 4: "globally separated modes"}
 SETTINGS = {"quick": {"colour_grid": 120, "arrow_grid": 15, "zoom_arrow_grid": 11},
@@ -107,7 +108,7 @@ def make(profile: str, outdir) -> list:
                 "four cases of Table 2, with zoomed views around the bottom-left mode. Colour: d*; arrows: "
                 "normalised field directions, coloured by log10 of the field's norm. Computed in log space "
                 "from the exact densities (grad d*/d* = (1 - d*)(score_data - score_g)).",
-        profile, settings=dict(settings), claims=("sec-2.2", "prop-c.1", "prop-c.2", "prop-c.3", "prop-c.4"),
+        profile, settings=dict(settings), claims=CLAIMS,
         measured=measured,
         stand_in="" if profile == "paper" else "coarser colour and arrow grids than the paper profile.")
     return save(fig, outdir, caption) + [data]

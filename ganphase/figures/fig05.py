@@ -18,6 +18,7 @@ from ganphase.figures.common import Caption, data_path, save
 
 TITLE = "Early stopping: q_d and steepness with the stop, and samples before and after it"
 NUMBER = 5
+CLAIMS = ("thm-4.2", "sec-4.1")  # the registry claims this figure illustrates
 COLUMNS = {"paper": ("gmm-3d", "mnist", "fashion-mnist", "cifar10"),
            "quick": ("gmm-3d", "digits", "mnist", "fashion-mnist", "cifar10"),
            "test": ("gmm-3d", "digits")}
@@ -165,6 +166,6 @@ def make(profile: str, outdir) -> list:
                     "iterations, so their "
                     "thresholds (computed by F.2's recipe at the training size) are far above q_d and no stop is "
                     "expected there. Settings per run: " + "; ".join(f"{k}: {v}" for k, v in settings.items()) + ".")
-    caption = Caption(NUMBER, text, profile, stand_in=stand_in, claims=("thm-4.2", "sec-4.1"),
+    caption = Caption(NUMBER, text, profile, stand_in=stand_in, claims=CLAIMS,
                       settings={"runs": ", ".join(cols), "sample panels": N_PANELS}, measured=measured)
     return save(fig, outdir, caption)

@@ -16,6 +16,7 @@ from ganphase.figures.common import Caption, data_path, save
 
 TITLE = "Steepness and Frechet distance over epochs"
 NUMBER = 6
+CLAIMS = ("thm-4.2", "thm-3.3")  # the registry claims this figure illustrates
 RUNS = {"paper": ("mnist", "fashion-mnist", "cifar10"), "quick": ("digits",), "test": ("digits",)}
 STYLE = {"steepness": dict(marker="D", color="lightskyblue", label="steepness S_g"),
          "q_d": dict(marker="o", color="C0", label="q_d = ||∇d/d|| quantile"),
@@ -102,5 +103,5 @@ def make(profile: str, outdir) -> list:
             "reference, in the feature space of the toolkit's classifier (right axis; FID-style, not Inception "
             "features), at evaluation epochs; black line: the epoch where Algorithm 2 fired, if it did. The "
             "Pearson correlation of the two series at evaluation epochs is listed.")
-    return render(NUMBER, profile, outdir, RUNS[profile], "steepness", "eval.fd", text, ("thm-4.2", "thm-3.3"),
+    return render(NUMBER, profile, outdir, RUNS[profile], "steepness", "eval.fd", text, CLAIMS,
                   QUICK_NOTE)

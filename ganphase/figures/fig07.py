@@ -18,6 +18,7 @@ from ganphase.figures.common import Caption, data_path, save
 
 TITLE = "Histograms of ||grad d/d|| and their 90th percentile, noised vs noise-free discriminator"
 NUMBER = 7
+CLAIMS = ("sec-4.1",)  # the registry claims this figure illustrates
 PANELS = 4
 COLOURS = {"noised": "tab:red", "noise-free": "tab:blue"}
 
@@ -59,7 +60,7 @@ def draw(norms: dict, epochs: list[int], ncols: int):
     return fig
 
 
-def render(number: int, profile: str, outdir, n_panels: int, ncols: int) -> list:
+def render(number: int, profile: str, outdir, n_panels: int, ncols: int, claims=CLAIMS) -> list:
     runs.check_profile(profile)
     if (done := runs.reusable(outdir, number, profile)) is not None:
         return done
@@ -90,7 +91,7 @@ def render(number: int, profile: str, outdir, n_panels: int, ncols: int) -> list
     stand_in = ("" if c["data"] == "fashion-mnist" else
                 f"The paper trains this pair on Fashion-MNIST (DCGAN, 64 x 64); here the 8x8 digits with an MLP "
                 f"({m['optimizer']} lr {m['lr_d']:g}, {c['epochs']} epochs) stand in.")
-    caption = Caption(number, text, profile, stand_in=stand_in, claims=("sec-4.1",),
+    caption = Caption(number, text, profile, stand_in=stand_in, claims=claims,
                       settings={"data": c["data"], "noise_std": cfgs["noised"]["train"]["noise_std"],
                                 "epochs": c["epochs"], "eval_samples": c["eval_samples"]},
                       measured=measured, seed=c["seed"])

@@ -25,6 +25,7 @@ from ganphase.simulate.monitors import class_mean_distances, k_d_from_distances
 
 TITLE = "Frobenius distances between class means of MNIST (Appendix E.1)"
 NUMBER = 8
+CLAIMS = ("app-f",)  # the registry claims this figure illustrates
 DATASET = "mnist"
 
 # Both profiles use the paper's 64 x 64 side and the whole training split (it costs seconds);
@@ -163,7 +164,8 @@ def placeholder(number: int, text: str):
     return fig
 
 
-def make_distance_figure(number: int, name: str, profile: str, outdir, fallback: str | None = None) -> list:
+def make_distance_figure(number: int, name: str, profile: str, outdir, fallback: str | None = None,
+                         claims=CLAIMS) -> list:
     """Figures 8-10: class-mean distance heatmap of ``name`` (``fallback`` when its file is absent)."""
     profile = check_profile(profile)
     settings = {**SETTINGS[profile], "dataset": name}
@@ -179,7 +181,7 @@ def make_distance_figure(number: int, name: str, profile: str, outdir, fallback:
     if found is None:
         text = (f"The {PRETTY[name]} data file was not found (looked in $GANPHASE_DATA and ../shared/data), "
                 "so the class-mean distances of Appendix E could not be computed; nothing is downloaded.")
-        cap = Caption(number, text, profile, settings, claims=("app-f",), stand_in="data file absent")
+        cap = Caption(number, text, profile, settings, claims=claims, stand_in="data file absent")
         return save(placeholder(number, text), outdir, cap)
     used = settings["dataset"]
     dist, labels, info = found
@@ -202,7 +204,7 @@ def make_distance_figure(number: int, name: str, profile: str, outdir, fallback:
             + (f" (printed there: {PAPER_KD[used]})." if used in PAPER_KD else ".")
             + " Appendix E says each mean is taken over 'a set of 10 image tensors sharing the same label'; "
             "here every training image of the label is averaged.")
-    cap = Caption(number, text, profile, settings, claims=("app-f",), measured=measured,
+    cap = Caption(number, text, profile, settings, claims=claims, measured=measured,
                   stand_in=stand_in)
     return save(fig, outdir, cap) + [dpath]
 

@@ -10,8 +10,9 @@ from ganphase.figures.fig08 import make_distance_figure
 
 TITLE = "Frobenius distances between class means of CIFAR-10 (Appendix E.3)"
 NUMBER = 10
+CLAIMS = ("app-f",)  # the registry claims this figure illustrates
 DATASET = "cifar10"
 
 
 def make(profile: str, outdir) -> list:
-    return make_distance_figure(NUMBER, DATASET, profile, outdir)
+    return make_distance_figure(NUMBER, DATASET, profile, outdir, claims=CLAIMS)

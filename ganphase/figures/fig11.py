@@ -21,12 +21,13 @@ import torch
 
 from ganphase.figures import runs
 from ganphase.figures.common import Caption, data_path, save
+from ganphase.simulate.radial import (FLAT, N_R, R_MAX, RAYS, d_grad_norms, d_values,  # noqa: F401
+                                      flat_radius, half_radius, radial_profiles, ray_points)
 
 TITLE = "Trained discriminator on the 4-mode toy and its vanishing radius vs 4 sigma"
 NUMBER = 11
+CLAIMS = ("app-g.1", "sec-4.1")  # the registry claims this figure illustrates
 RUN = "gmm-2d"
-RAYS, R_MAX, N_R = 64, 1.0, 201
-FLAT = 0.05
 GRID = 201
 
 
@@ -46,50 +47,6 @@ def linear_d(dist: np.ndarray, sigma: float) -> np.ndarray:
 
     f = sp.lambdify((r, s_sym), linear_discriminator(r))
     return np.maximum(f(dist, sigma), 0.0)
-
-
-def d_values(D, x: np.ndarray) -> np.ndarray:
-    with torch.no_grad():
-        return torch.sigmoid(D(torch.as_tensor(x, dtype=torch.float32))).flatten().double().numpy()
-
-
-def d_grad_norms(D, x: np.ndarray) -> np.ndarray:
-    """||grad_x d(x)|| by autograd, d = sigmoid(a)."""
-    xt = torch.as_tensor(x, dtype=torch.float32).requires_grad_(True)
-    d = torch.sigmoid(D(xt)).sum()
-    (g,) = torch.autograd.grad(d, xt)
-    return g.norm(dim=1).double().numpy()
-
-
-def ray_points(centres: np.ndarray, rays: int = RAYS, r_max: float = R_MAX, n_r: int = N_R):
-    """Points centre + r (cos t, sin t): array (modes, rays, radii, 2), and the radii."""
-    t = 2 * np.pi * np.arange(rays) / rays
-    radii = np.linspace(0.0, r_max, n_r)
-    u = np.stack([np.cos(t), np.sin(t)], 1)
-    pts = centres[:, None, None, :] + radii[None, None, :, None] * u[None, :, None, :]
-    return pts, radii
-
-
-def flat_radius(radii: np.ndarray, grad_profile: np.ndarray, frac: float = FLAT):
-    """Smallest radius past the peak of the gradient-norm profile where it is <= frac * peak (None if never)."""
-    k = int(np.argmax(grad_profile))
-    below = np.nonzero(grad_profile[k:] <= frac * grad_profile[k])[0]
-    return None if below.size == 0 else float(radii[k + below[0]])
-
-
-def half_radius(radii: np.ndarray, d_profile: np.ndarray):
-    """Smallest radius where the mean d is <= half its value at the centre (None if never)."""
-    below = np.nonzero(d_profile <= 0.5 * d_profile[0])[0]
-    return None if below.size == 0 else float(radii[below[0]])
-
-
-def radial_profiles(D, centres: np.ndarray, grad_fn=d_grad_norms):
-    """(radii, mean d over modes and rays, mean ||grad d|| over modes and rays)."""
-    pts, radii = ray_points(centres)
-    flat = pts.reshape(-1, 2)
-    d = d_values(D, flat).reshape(pts.shape[:3])
-    g = grad_fn(D, flat).reshape(pts.shape[:3])
-    return radii, d.mean(axis=(0, 1)), g.mean(axis=(0, 1))
 
 
 def make(profile: str, outdir) -> list:
@@ -167,7 +124,7 @@ def make(profile: str, outdir) -> list:
                 f"{cfg['epochs']} epochs of at most {cfg['max_iterations_per_epoch']} iterations, Adam "
                 f"lr {cfg['lr_d']}, MLP widths {cfg['hidden']}, batch {cfg['batch_size']} instead of the paper's "
                 "discriminator 'trained until optimal'.")
-    caption = Caption(NUMBER, text, profile, stand_in=stand_in, claims=("app-g.1", "sec-4.1"),
+    caption = Caption(NUMBER, text, profile, stand_in=stand_in, claims=CLAIMS,
                       settings={"run": RUN, "epochs": cfg["epochs"], "optimizer": cfg["optimizer"] or "sgd",
                                 "rays": RAYS, "flat_fraction": FLAT}, measured=measured, seed=cfg["seed"])
     return save(fig, outdir, caption)

@@ -25,6 +25,7 @@ from ganphase.figures.fig15 import RUN_FASHION
 
 TITLE = "Mean discriminator value against the perturbation scale around k-means centres (Appendix G.1)"
 NUMBER = 12
+CLAIMS = ("sec-4.1", "thm-4.1", "app-g.1")  # the registry claims this figure illustrates
 DATASETS = ("mnist", "fashion-mnist")
 
 # checkpoint: "last" (quick and test runs are short) or "returned" (Algorithm 2's checkpoint before the
@@ -173,6 +174,6 @@ def make(profile: str, outdir) -> list:
         stand_in = (f"discriminators of the short quick runs of figures 4 and 15 (last checkpoint) instead of the "
                     f"paper's pre-collapse checkpoints (epochs 43 and 124); {settings['n_clusters']} clusters of "
                     f"{settings['n_points']} images instead of 100 of 10k; native 28 x 28 images.")
-    cap = Caption(NUMBER, text, profile, settings, claims=("sec-4.1", "thm-4.1", "app-g.1"), measured=measured,
+    cap = Caption(NUMBER, text, profile, settings, claims=CLAIMS, measured=measured,
                   stand_in=stand_in)
     return save(fig, outdir, cap) + ([data] if data else [])

@@ -12,6 +12,7 @@ from ganphase.figures.fig08 import PRETTY
 
 TITLE = "Annotated mode-mixture heatmaps in the first epochs, Fashion-MNIST (Appendix G.2)"
 NUMBER = 15
+CLAIMS = ("thm-3.3", "thm-3.4")  # the registry claims this figure illustrates
 COLLECTIONS = 5          # Appendix G.2: "each epoch is equally divided into 5 collection of batches"
 CLASSIFIER_QUICK = {"train_subset": 6000, "epochs": 2}
 
@@ -60,5 +61,5 @@ def make(profile: str, outdir) -> list:
                     "iterations of batch 64 instead of 187 (a fifth of a full 64 x 64 epoch); the classifier is "
                     "trained on a subset for fewer epochs.")
     return make_fitting_figure(NUMBER, "fashion-mnist", settings, profile, outdir, text,
-                               ("thm-3.3", "thm-3.4"), stand_in, collection_label, annotate=True,
+                               CLAIMS, stand_in, collection_label, annotate=True,
                                ncols=5)

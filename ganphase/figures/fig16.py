@@ -22,6 +22,7 @@ from ganphase.figures.fig08 import placeholder, reusable
 
 TITLE = "Particle dynamics on CIFAR-10 (Appendix G.3)"
 NUMBER = 16
+CLAIMS = ("thm-3.3", "thm-4.2")  # the registry claims this figure illustrates
 
 RUN = {p: {"run": "cifar10", "run_profile": p, "folder": None, "overrides": {}} for p in ("quick", "paper", "test")}
 SETTINGS = {
@@ -109,13 +110,12 @@ def make(profile: str, outdir) -> list:
     paths = reusable(outdir, NUMBER, profile, settings)
     if paths:
         return paths
-    claims = ("thm-3.3", "thm-4.2")
     try:
         folder = ensure(settings, outdir)
         tracks = particle_tracks(folder, settings)
     except ValueError as exc:
         msg = f"The CIFAR-10 particle dynamics could not be computed: {exc}"
-        return save(placeholder(NUMBER, msg), outdir, Caption(NUMBER, msg, profile, settings, claims=claims,
+        return save(placeholder(NUMBER, msg), outdir, Caption(NUMBER, msg, profile, settings, claims=CLAIMS,
                                                               stand_in="data or run unavailable"))
     fig = draw(tracks, settings["image_columns"])
     data = save_arrays(outdir, NUMBER, tracks)
@@ -140,5 +140,5 @@ def make(profile: str, outdir) -> list:
         stand_in = (f"the shared quick CIFAR-10 run: first {sp.get('subset')} training images at 32 x 32, DCGAN "
                     f"width {sp.get('width')}, {sp.get('epochs')} epochs of {sp.get('max_iterations_per_epoch')} "
                     "iterations instead of 100 epochs of the full data at 64 x 64; it ends long before collapse.")
-    cap = Caption(NUMBER, text, profile, settings, claims=claims, measured=measured, stand_in=stand_in)
+    cap = Caption(NUMBER, text, profile, settings, claims=CLAIMS, measured=measured, stand_in=stand_in)
     return save(fig, outdir, cap) + [data]

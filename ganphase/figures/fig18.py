@@ -17,6 +17,7 @@ from ganphase.figures.common import Caption, data_path, save
 
 TITLE = "||grad d/d|| and steepness against the duality gaps"
 NUMBER = 18
+CLAIMS = ("thm-4.2", "sec-4.1")  # the registry claims this figure illustrates
 RUNS = {"paper": ("mnist", "fashion-mnist", "cifar10"), "quick": ("digits",), "test": ("digits",)}
 STEPS = {"paper": 100, "quick": 50, "test": 5}
 MAX_CHECKPOINTS = {"paper": 200, "quick": 8, "test": 3}
@@ -136,7 +137,7 @@ def make(profile: str, outdir) -> list:
                 "The paper's runs are 64 x 64 DCGANs on MNIST, Fashion-MNIST and CIFAR-10; here the 8x8 digits "
                 f"(MLP, Adam, 80 epochs) stand in, with gaps at {MAX_CHECKPOINTS[profile]} checkpoints and "
                 f"{STEPS[profile]} optimisation steps per worst-case player instead of 100.")
-    caption = Caption(NUMBER, text, profile, stand_in=stand_in, claims=("thm-4.2", "sec-4.1"),
+    caption = Caption(NUMBER, text, profile, stand_in=stand_in, claims=CLAIMS,
                       settings={"steps": STEPS[profile], "perturb_std": PERTURB_STD, "eval_size": EVAL_SIZE,
                                 "runs": ", ".join(panels)}, measured=measured)
     return save(fig, outdir, caption)

@@ -9,6 +9,7 @@ from ganphase.figures.fig06 import render
 
 TITLE = "Discriminator and generator losses with the stopping epoch"
 NUMBER = 19
+CLAIMS = ("thm-4.2",)  # the registry claims this figure illustrates
 RUNS = {"paper": ("mnist", "fashion-mnist", "cifar10"),
         "quick": ("gmm-3d", "digits", "mnist", "fashion-mnist", "cifar10"),
         "test": ("digits",)}
@@ -23,5 +24,5 @@ def make(profile: str, outdir) -> list:
                 "here the 3-D mixture (Adam, 40 epochs of 40 iterations), the 8x8 digits (MLP, Adam, 80 epochs) "
                 "and 2048-image subsets at native size with 16-channel "
                 "DCGANs (Adam, step 1e-3) for 12 epochs of 50 iterations stand in.")
-    return render(NUMBER, profile, outdir, RUNS[profile], "loss_d", "loss_g", text, ("thm-4.2",),
+    return render(NUMBER, profile, outdir, RUNS[profile], "loss_d", "loss_g", text, CLAIMS,
                   stand_in, same_axis=True)

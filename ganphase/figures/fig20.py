@@ -13,6 +13,7 @@ from ganphase.figures.common import Caption, data_path, save
 
 TITLE = "Samples of the noise-free and the noised GAN across epochs"
 NUMBER = 20
+CLAIMS = ("sec-4.1",)  # the registry claims this figure illustrates
 PANELS = 6
 N_IMAGES = 16
 
@@ -53,7 +54,7 @@ def make(profile: str, outdir) -> list:
     stand_in = ("" if c["data"] == "fashion-mnist" else
                 "The paper trains this pair on Fashion-MNIST (DCGAN, 64 x 64); here the 8x8 digits with an MLP "
                 f"({m['optimizer']} lr {m['lr_d']:g}, {c['epochs']} epochs) stand in.")
-    caption = Caption(NUMBER, text, profile, stand_in=stand_in, claims=("sec-4.1",),
+    caption = Caption(NUMBER, text, profile, stand_in=stand_in, claims=CLAIMS,
                       settings={"data": c["data"], "noise_std": 0.1, "epochs": c["epochs"]},
                       measured=measured, seed=c["seed"])
     return save(fig, outdir, caption)

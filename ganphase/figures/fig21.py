@@ -5,8 +5,9 @@ from ganphase.figures.fig07 import render
 
 TITLE = "Histograms of ||grad d/d|| and their 90th percentile across epochs, noised vs noise-free"
 NUMBER = 21
+CLAIMS = ("sec-4.1",)  # the registry claims this figure illustrates
 PANELS = 15
 
 
 def make(profile: str, outdir) -> list:
-    return render(NUMBER, profile, outdir, PANELS, 5)
+    return render(NUMBER, profile, outdir, PANELS, 5, CLAIMS)

@@ -2,8 +2,11 @@
 
 Both are built from the files the stages wrote (claims.json, errata.md, claims.tex, figures/figures.json,
 figures/figNN.md) and the stage record, so the report can always be rewritten, also after a failed stage.
-The HTML embeds every figure as a base64 PNG (no external files or scripts needed to view it) and links
-the PNG/PDF files next to it.
+The HTML embeds every figure as a base64 PNG and every formula as MathML (rendered natively by browsers),
+so it is one file that needs nothing fetched to be read; it links the PNG/PDF files next to it.  Each claim
+shows its printed and derived formulas side by side (from the catalogue's derivations, cached on disk),
+counterexamples as assignments (sigma = 1, r = 1, s = 8), its figures and where each of its pieces lives
+(``ganphase claims --where ID``).
 """
 from __future__ import annotations
 
@@ -46,8 +49,22 @@ def collect(out, state: dict) -> dict:
         png, pdf = f"{FIGURES_DIR}/fig{n:02d}.png", f"{FIGURES_DIR}/fig{n:02d}.pdf"
         figs.append({**entry, "number": n, "caption": caption,
                      "png": png if (out / png).is_file() else None, "pdf": pdf if (out / pdf).is_file() else None})
-    return {"state": state, "claims": claims.get("claims", []), "errata": _read_text(out / "errata.md"),
-            "figures": figs, "versions": state.get("versions") or versions()}
+    rows = claims.get("claims", [])
+    return {"state": state, "claims": rows, "errata": _read_text(out / "errata.md"),
+            "figures": figs, "versions": state.get("versions") or versions(),
+            "details": {r["id"]: claim_detail(r["id"]) for r in rows}}
+
+
+def claim_detail(id: str) -> dict:
+    """MathML of each part of claim ``id`` and its ``--where`` links; ``{"error": ...}`` if they cannot be had."""
+    try:
+        from ganphase.catalogue import CATALOGUE
+        from ganphase.catalogue.mathml import part_formulas
+
+        claim = CATALOGUE[id]
+        return {"formulas": part_formulas(claim), "where": CATALOGUE.where(id).as_dict()}
+    except Exception as exc:  # a claim renamed or broken since claims.json was written: the report still appears
+        return {"error": f"{type(exc).__name__}: {exc}"}
 
 
 # ----------------------------------------------------------------------------- Markdown
@@ -161,11 +178,123 @@ def markdown_html(text: str) -> str:
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.4}
 table{border-collapse:collapse;margin:1em 0;font-size:0.9em}td,th{border:1px solid #bbb;padding:3px 6px;
 vertical-align:top}th{background:#eee}code{background:#f4f4f4}img{max-width:100%;border:1px solid #ddd}
-.ok,.agrees,.passed{color:#060}.failed,.differs,.missing{color:#a00}figure{margin:2em 0}"""
+.ok,.agrees,.passed{color:#060}.failed,.differs,.missing{color:#a00}figure{margin:2em 0}
+section.claim{border-top:1px solid #bbb;margin:1.5em 0;padding-top:0.5em}table.formulas{width:100%;table-layout:fixed}
+table.formulas td{overflow-x:auto}table.formulas th:first-child{width:14%}table.formulas th:last-child{width:9%}
+td code,td a{white-space:nowrap}tr.cx td{border-top:none;font-size:0.95em}
+math[display=block]{margin:0.3em 0;font-size:1.05em}.where{font-size:0.85em;color:#333}.where li{margin:0}"""
 
 
 def _cls(value: str) -> str:
     return f'<span class="{html.escape(value)}">{html.escape(value)}</span>'
+
+
+def _claims_html(data: dict) -> list[str]:
+    """The claims table, then one section per claim: formulas side by side, counterexamples, figures, links."""
+    rows = data["claims"]
+    if not rows:
+        return ["<h2>Claims</h2>", "<p>No claims table (the claims stage did not complete).</p>",
+                "<h2>Errata</h2>", "<p>No errata (the claims stage did not complete).</p>"]
+    counts = {v: sum(r["verdict"] == v for r in rows) for v in ("agrees", "differs", "undecided")}
+    body = ["<h2>Claims</h2>", f"<p>{len(rows)} claims: {counts['agrees']} agree with the printed formula, "
+            f"{counts['differs']} differ, {counts['undecided']} undecided. Evidence tests the statement as printed; "
+            "derived evidence tests the derived statement.</p>",
+            "<table><tr><th>id</th><th>where printed</th><th>title</th><th>verdict</th><th>evidence</th>"
+            "<th>derived evidence</th></tr>"]
+    for r in rows:
+        body.append(f'<tr><td><a href="#claim-{html.escape(r["id"])}"><code>{html.escape(r["id"])}</code></a></td>'
+                    f"<td>{html.escape(r['source'])}</td><td>{html.escape(r['title'])}</td><td>{_cls(r['verdict'])}</td>"
+                    f"<td>{_cls(r['evidence'])}</td><td>{_cls(r.get('evidence_derived', 'none'))}</td></tr>")
+    body.append("</table>")
+    body += _errata_html(rows)
+    body.append("<h2>Claims in detail</h2>")
+    shown = {f["number"] for f in data["figures"] if f["png"]}
+    for r in rows:
+        body += _claim_section(r, data["details"].get(r["id"], {}), shown)
+    return body
+
+
+def _errata_html(rows) -> list[str]:
+    differs = [r for r in rows if r["verdict"] == "differs"]
+    failed = [r for r in rows if r["evidence"] == "failed"]
+    link = lambda r: f'<a href="#claim-{html.escape(r["id"])}"><code>{html.escape(r["id"])}</code></a>'  # noqa: E731
+    out = ["<h2>Errata</h2>", "<p>Printed formulas that differ from their derivation (computed; the formulas and "
+           "counterexamples are in each claim's section below):</p>"]
+    out.append("<ul>" + "".join(
+        f"<li>{link(r)} ({html.escape(r['source'])}): "
+        + ", ".join(html.escape(p["name"]) for p in r["parts"] if p["verdict"] == "differs") + "</li>"
+        for r in differs) + "</ul>" if differs else "<p>No printed formula differs from its derivation.</p>")
+    out.append("<p>Numerical evidence that fails (the printed statement fails on the recorded input):</p>")
+    out.append("<ul>" + "".join(f"<li>{link(r)} ({html.escape(r['source'])})</li>"
+                                for r in failed) + "</ul>" if failed else "<p>Every claim with evidence passed it.</p>")
+    return out
+
+
+def _counterexample_html(cx: dict | None) -> str:
+    """A part's counterexample: the point as an assignment, then the printed and derived values there."""
+    from ganphase.catalogue.mathml import assignment
+
+    if not cx:
+        return ""
+    if "point" not in cx:
+        return html.escape(str(cx.get("reason", cx)))
+    values = {k: cx[k] for k in ("printed_value", "derived_value") if k in cx}
+    return f"at {assignment(cx['point'])}: " + assignment({k.replace("_value", ""): v for k, v in values.items()})
+
+
+def _claim_section(r: dict, detail: dict, shown: set) -> list[str]:
+    from ganphase.catalogue.mathml import assignment
+
+    cid = html.escape(r["id"])
+    out = [f'<section class="claim" id="claim-{cid}"><h3><code>{cid}</code>: {html.escape(r["title"])}</h3>',
+           f"<p>{html.escape(r['source'])}. Verdict {_cls(r['verdict'])}; evidence {_cls(r['evidence'])}"
+           f" ({html.escape(r.get('evidence_detail') or 'no detail')}); derived evidence "
+           f"{_cls(r.get('evidence_derived', 'none'))}"
+           + (f" ({html.escape(r['evidence_derived_detail'])})" if r.get("evidence_derived_detail") else "") + ".</p>"]
+    if r.get("assumptions"):
+        out.append("<p>Assumptions: " + "; ".join(html.escape(a) for a in r["assumptions"]) + ".</p>")
+    verdicts = {p["name"]: p for p in r.get("parts", [])}
+    if "formulas" in detail:
+        out.append('<table class="formulas"><tr><th>part</th><th>printed</th><th>derived</th><th>verdict</th></tr>')
+        for f in detail["formulas"]:
+            v = verdicts.get(f["name"])
+            out.append(f"<tr><td>{html.escape(f['name'])}</td><td>{f['printed'] or '<em>not printed</em>'}</td>"
+                       f"<td>{f['derived']}</td><td>{_cls(v['verdict']) if v else 'derived only'}</td></tr>")
+            if v and v.get("counterexample"):
+                out.append(f'<tr class="cx"><td></td><td colspan="3">counterexample '
+                           f"{_counterexample_html(v['counterexample'])}</td></tr>")
+        out.append("</table>")
+    else:
+        out.append(f"<p>Formulas unavailable ({html.escape(detail.get('error', 'not computed'))}); printed: "
+                   f"<code>{html.escape(r.get('printed') or '')}</code>; derived: <code>{html.escape(r['derived'])}</code></p>")
+    if r.get("evidence_counterexample"):
+        out.append(f"<p>The evidence's recorded input: {assignment(r['evidence_counterexample'])}</p>")
+    if r.get("note"):
+        out.append(f"<p>Do the conclusions survive? {html.escape(r['note'])}</p>")
+    out += _where_html(detail.get("where"), shown)
+    return out + ["</section>"]
+
+
+def _where_html(where: dict | None, shown: set) -> list[str]:
+    """The claim's figures (links into this page) and the file and line of each of its pieces."""
+    if not where:
+        return []
+    from ganphase.catalogue.where import ROOT
+
+    def src(link):
+        path = ROOT / link["path"]
+        return (f'<a href="{html.escape(path.as_uri())}"><code>{html.escape(link["path"])}:{link["line"]}</code></a> '
+                f'{html.escape(link["name"])}')
+
+    figs = [int(f["name"].split()[1]) for f in where["figures"]]
+    out = ["<p>Figures: " + (", ".join(f'<a href="#fig{n:02d}">Figure {n}</a>' if n in shown else f"Figure {n} "
+                                       "(not drawn in this run)" for n in figs) or "none") + ".</p>"]
+    items = [f"derivation: {src(where['derivation'])}",
+             f"evidence: {src(where['evidence'])}" if where["evidence"] else "evidence: none attached"]
+    items += [f"test: {src(t)}" for t in where["tests"]]
+    items += ["LaTeX: " + ", ".join(f"<code>{html.escape(label)}</code>" for label in where["latex"])]
+    return out + [f'<details class="where"><summary>Where (<code>ganphase claims --where {html.escape(where["id"])}</code>)'
+            "</summary><ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul></details>"]
 
 
 def html_page(data: dict, out) -> str:
@@ -179,22 +308,8 @@ def html_page(data: dict, out) -> str:
         body.append(f"<tr><td>{html.escape(name)}</td><td>{_cls(s['status'])}{' (reused)' if s.get('reused') else ''}"
                     f"</td><td>{s.get('seconds', 0):.1f}</td><td>{html.escape(s.get('detail', ''))}</td></tr>")
     body.append("</table>")
-    body.append("<h2>Claims</h2>")
-    if data["claims"]:
-        body.append("<table><tr><th>id</th><th>where printed</th><th>title</th><th>verdict</th><th>evidence</th>"
-                    "<th>evidence detail</th></tr>")
-        for r in data["claims"]:
-            body.append(f"<tr><td><code>{html.escape(r['id'])}</code></td><td>{html.escape(r['source'])}</td>"
-                        f"<td>{html.escape(r['title'])}</td><td>{_cls(r['verdict'])}</td><td>{_cls(r['evidence'])}</td>"
-                        f"<td>{html.escape(r.get('evidence_detail') or '')}</td></tr>")
-        body.append("</table>")
-    else:
-        body.append("<p>No claims table (the claims stage did not complete).</p>")
-    body.append('<h2>Errata</h2><div class="errata">')
-    errata = data["errata"].strip()
-    body.append(markdown_html(re.sub(r"^(#+) ", lambda m: "#" * (len(m.group(1)) + 2) + " ", errata, flags=re.M))
-                if errata else "<p>No errata (the claims stage did not complete).</p>")
-    body.append("</div><h2>Figures</h2><table><tr><th>figure</th><th>status</th><th>seconds</th><th>note</th></tr>")
+    body += _claims_html(data)
+    body.append("<h2>Figures</h2><table><tr><th>figure</th><th>status</th><th>seconds</th><th>note</th></tr>")
     for f in data["figures"]:
         body.append(f"<tr><td>{f['number']}</td><td>{_cls(f['status'])}</td><td>{f.get('seconds', 0):.1f}</td>"
                     f"<td>{html.escape(f.get('reason') or f.get('title', ''))}</td></tr>")

@@ -5,9 +5,14 @@ Per training iteration (Algorithm 2, lines 3-5):
 * q_d: the (1 - 1/m) quantile over the generated batch of
   ||grad_x d(x) / d(x)|| = ||grad_x log d(x)||.  With d = sigmoid(a) for the
   discriminator's logit a, grad_x log sigmoid(a) = (1 - sigmoid(a)) grad_x a,
-  so only grad_x a (autograd on the sum of logits) is needed.
+  so only grad_x a (autograd on the sum of logits) is needed.  When D couples no
+  samples (no batch statistics), the generator step's own gradient is this field
+  times -1/m (:func:`log_d_grad_norms_from_loss_grad`, no extra pass); when it
+  does (batch norm in training mode) a dedicated pass with the batch statistics
+  held fixed gives it (:func:`log_d_grad_norms`, :func:`frozen_batch_statistics`).
 * S_g: the mean steepness ||J_g(z)||_2 over the batch (``ganphase.simulate.steepness``)
-  and Delta S_g = (S_cur - S_prev) / S_prev.
+  and Delta S_g = (S_cur - S_prev) / S_prev, S_prev the previous *measured* value
+  when the monitors run every k iterations (:class:`BatchMonitor`).
 * stop when (q_d > k_d / (2 sigma) or Delta S_g < k_g) and iteration > N_w.
 
 Threshold helpers follow Appendices E and F.2: k_d is a distance between class
@@ -21,25 +26,72 @@ is estimated with k-means (scikit-learn) and the silhouette score.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
-from ganphase.simulate.steepness import PowerSteepness, eval_mode
+from ganphase.simulate.steepness import PowerSteepness, eval_mode, mean_and_se
 
 SIGMA_RECIPES = ("per-dimension", "pooled-over-dim")
 KD_RULES = ("nearest", "farthest")
 
 
 # ----------------------------------------------------------------------------- the discriminator field
+def _uses_batch_statistics(module: nn.Module) -> bool:
+    return isinstance(module, _BatchNorm) and (module.training or not module.track_running_stats)
+
+
+def couples_samples(D) -> bool:
+    """True when D, in its current mode, normalises with batch statistics (a batch-norm layer in
+    training mode, or one without running statistics): each logit a_i then depends on every x_j,
+    and the gradient of a batch loss is not the per-sample field.  Noise and dropout act on each
+    sample alone and do not couple.  Plain callables are taken as per-sample functions."""
+    return isinstance(D, nn.Module) and any(_uses_batch_statistics(mod) for mod in D.modules())
+
+
+@contextmanager
+def frozen_batch_statistics(D):
+    """Within the block each coupling batch-norm layer of D normalises with the mean and (biased)
+    variance of the batch it sees, held fixed (detached), and its running statistics are restored
+    afterwards: a_i = D(x_i; mu_B, var_B) has the training-mode value and is a function of x_i
+    alone, so grad_{x_i} sum_j a_j = grad a_i(x_i).  Other modules are left as they are."""
+    layers = [mod for mod in D.modules() if _uses_batch_statistics(mod)] if isinstance(D, nn.Module) else []
+    saved = [{k: b.clone() for k, b in mod.named_buffers(recurse=False)} for mod in layers]
+
+    def frozen(mod, inputs, _out):
+        x = inputs[0]
+        dims = [0] + list(range(2, x.dim()))
+        xd = x.detach()
+        return F.batch_norm(x, xd.mean(dims), xd.var(dims, unbiased=False), mod.weight, mod.bias,
+                            training=False, eps=mod.eps)
+
+    handles = [mod.register_forward_hook(frozen) for mod in layers]
+    try:
+        yield D
+    finally:
+        for h in handles:
+            h.remove()
+        with torch.no_grad():
+            for mod, buffers in zip(layers, saved):
+                for name, b in buffers.items():
+                    getattr(mod, name).copy_(b)
+
+
 def log_d_grad_norms(D, x: torch.Tensor) -> torch.Tensor:
     """Per-sample ||grad_x log d(x)|| = (1 - sigmoid(a)) ||grad_x a|| for logits a = D(x), shape (batch,).
 
-    D is used in whatever mode it is in (train mode: with its noise and batch statistics).
+    D is used in whatever mode it is in (train mode: with its noise); batch-norm layers that use
+    batch statistics get those of x held fixed (:func:`frozen_batch_statistics`), so the result
+    is the field of the function that D applies to each sample, and D's running statistics are
+    not moved.
     """
     if not isinstance(x, torch.Tensor) or x.dim() < 2:
         raise ValueError("x must be a batch tensor of shape (batch, ...)")
-    with torch.enable_grad():
+    with torch.enable_grad(), frozen_batch_statistics(D):
         x = x.detach().requires_grad_(True)
         a = D(x)
         (g,) = torch.autograd.grad(a.sum(), x)
@@ -48,7 +100,10 @@ def log_d_grad_norms(D, x: torch.Tensor) -> torch.Tensor:
 
 def log_d_grad_norms_from_loss_grad(x_grad: torch.Tensor) -> torch.Tensor:
     """The same norms read off the generator step: for L_g = mean_i softplus(-a_i),
-    dL_g/dx_i = -(1 - sigmoid(a_i)) grad a_i / m, so ||grad log d(x_i)|| = m ||dL_g/dx_i||."""
+    dL_g/dx_i = -(1 - sigmoid(a_i)) grad a_i / m, so ||grad log d(x_i)|| = m ||dL_g/dx_i||.
+
+    Exact only when D couples no samples (:func:`couples_samples` is False); with batch
+    statistics dL_g/dx_i = -(1/m) sum_j (1 - sigmoid(a_j)) da_j/dx_i mixes the samples."""
     return x_grad.flatten(1).norm(dim=1) * x_grad.shape[0]
 
 
@@ -59,16 +114,63 @@ def quantile_of_norms(norms: torch.Tensor, m: int) -> float:
     return float(torch.quantile(norms.detach().double().cpu(), 1.0 - 1.0 / m))
 
 
+# ----------------------------------------------------------------------------- measurements
+class BatchMonitor:
+    """Algorithm 2's measurements in a training loop, taken every ``every`` iterations.
+
+    Per measured iteration: q_d from the generator step's gradient of the generated batch
+    when D couples no samples (call :meth:`watch` on the batch before the generator step's
+    backward), otherwise by the dedicated pass :func:`log_d_grad_norms`; the mean steepness of
+    G on the given latents by the warm-started ``estimator`` (a :class:`PowerSteepness`), with
+    its standard error over the latents and the power iteration's last relative change.
+    """
+
+    def __init__(self, estimator: PowerSteepness, m: int, every: int = 1):
+        if not (isinstance(every, int) and every >= 1):
+            raise ValueError(f"the monitors' period must be a positive integer, got {every!r}")
+        if not (int(m) == m and m >= 1):
+            raise ValueError(f"the number of modes m must be an integer >= 1, got {m}")
+        self.estimator, self.m, self.every = estimator, int(m), every
+        self.from_loss: bool | None = None        # how the last q_d was taken
+
+    def due(self, iteration: int) -> bool:
+        """Whether training iteration ``iteration`` (counted from 1) is measured."""
+        return iteration % self.every == 0
+
+    def watch(self, D, fake: torch.Tensor):
+        """Keep the gradient of the generated batch when it gives q_d exactly (D couples no samples)."""
+        if not couples_samples(D) and fake.requires_grad:
+            fake.retain_grad()
+
+    def measure(self, G, D, fake: torch.Tensor, z: torch.Tensor) -> dict:
+        """{q_d, steepness, steepness_se, power_change} after the generator step's backward."""
+        self.from_loss = not couples_samples(D) and fake.grad is not None
+        norms = log_d_grad_norms_from_loss_grad(fake.grad) if self.from_loss else log_d_grad_norms(D, fake)
+        s, se = mean_and_se(self.estimator(G, z))
+        return {"q_d": quantile_of_norms(norms, self.m), "steepness": s, "steepness_se": se,
+                "power_change": self.estimator.last_change}
+
+
 # ----------------------------------------------------------------------------- Algorithm 2
 class EarlyStopping:
-    """Algorithm 2 of the paper: call ``update(q_d, steepness)`` once per training iteration.
+    """Algorithm 2 of the paper: call ``update(q_d, steepness)`` once per measured iteration.
 
     ``update`` returns True when (q_d > k_d / (2 sigma) or Delta S_g < k_g) and
     iteration > warmup; the first such iteration is kept as ``stop_iteration``.
-    Delta S_g is undefined (no stop) at the first iteration and when S_prev is 0.
+    Delta S_g compares consecutive measured values; it is undefined (no stop) at the
+    first measurement and when S_prev is 0.
+
+    ``observe(G, D, z)`` measures for a user's own loop, cheaply by default: every
+    ``observe_every``-th call (the first included) it takes q_d on D(G(z)) and the mean
+    steepness of G by a warm-started :class:`PowerSteepness` kept between calls
+    (``observe_power_iters`` steps per call) on ``observe_batch`` latents (None: all of z):
+    with ``observe_latents="fixed"`` the first call's z[:observe_batch], kept, so that each
+    sample's power vector stays warm as G moves; with ``"batch"`` the current z[:observe_batch].
     """
 
-    def __init__(self, k_d: float, sigma: float, k_g: float = -0.5, m: int = 1, warmup: int = 0):
+    def __init__(self, k_d: float, sigma: float, k_g: float = -0.5, m: int = 1, warmup: int = 0,
+                 observe_every: int = 8, observe_batch: int | None = 16, observe_power_iters: int = 2,
+                 observe_latents: str = "fixed"):
         if not (k_d > 0 and sigma > 0):
             raise ValueError(f"k_d and sigma must be positive (Algorithm 2), got k_d={k_d}, sigma={sigma}")
         if not k_g < 0:
@@ -77,8 +179,19 @@ class EarlyStopping:
             raise ValueError(f"the number of modes m must be an integer >= 1, got {m}")
         if not (int(warmup) == warmup and warmup >= 0):
             raise ValueError(f"warmup must be a non-negative number of iterations, got {warmup}")
+        for name, v in (("observe_every", observe_every), ("observe_power_iters", observe_power_iters)):
+            if not (isinstance(v, int) and v >= 1):
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if observe_batch is not None and not (isinstance(observe_batch, int) and observe_batch >= 2):
+            raise ValueError(f"observe_batch must be an integer >= 2 or None (all latents), got {observe_batch!r}")
         self.k_d, self.sigma, self.k_g, self.m, self.warmup = float(k_d), float(sigma), float(k_g), int(m), int(warmup)
+        if observe_latents not in ("fixed", "batch"):
+            raise ValueError(f"observe_latents must be 'fixed' or 'batch', got {observe_latents!r}")
+        self.observe_every, self.observe_batch, self.observe_latents = observe_every, observe_batch, observe_latents
+        self.z_fixed: torch.Tensor | None = None
+        self.estimator = PowerSteepness(tol=1e-2, max_iter=observe_power_iters)
         self.iteration = 0
+        self.calls = 0
         self.prev: float | None = None
         self.stop_iteration: int | None = None
         self.stop_reason: str | None = None
@@ -93,8 +206,10 @@ class EarlyStopping:
     def stopped(self) -> bool:
         return self.stop_iteration is not None
 
-    def update(self, q_d: float, steepness: float) -> bool:
-        self.iteration += 1
+    def update(self, q_d: float, steepness: float, iteration: int | None = None) -> bool:
+        """One measurement; ``iteration``: the training iteration it was taken at (default: one more
+        than the last), against which the warm-up and ``stop_iteration`` count."""
+        self.iteration = self.iteration + 1 if iteration is None else int(iteration)
         q_d, steepness = float(q_d), float(steepness)
         delta = (steepness - self.prev) / self.prev if self.prev not in (None, 0.0) else math.nan
         cond_d = q_d > self.threshold_d
@@ -110,12 +225,22 @@ class EarlyStopping:
         return bool(stop)
 
     def observe(self, G, D, z: torch.Tensor, estimator: PowerSteepness | None = None) -> bool:
-        """Compute q_d on D(G(z)) and the mean steepness of G at z, then ``update``."""
-        q_d, s = batch_monitors(G, D, z, self.m, estimator)
-        return self.update(q_d, s)
+        """Count one training iteration; on every ``observe_every``-th (the first included) compute
+        q_d on D(G(z)) and the mean steepness on z[:observe_batch], then ``update``.  Returns
+        ``update``'s answer on measured calls and False on the others (``stopped`` keeps the stop)."""
+        self.calls += 1
+        if (self.calls - 1) % self.observe_every:
+            return False
+        z_s = z[:self.observe_batch].detach()
+        if self.observe_latents == "fixed":
+            if self.z_fixed is None or self.z_fixed.shape[1:] != z_s.shape[1:]:
+                self.z_fixed = z_s.clone()
+            z_s = self.z_fixed.to(z.device)
+        q_d, s = batch_monitors(G, D, z, self.m, estimator or self.estimator, z_steepness=z_s)
+        return self.update(q_d, s, iteration=self.calls)
 
     def state_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("k_d", "sigma", "k_g", "m", "warmup", "iteration", "prev",
+        return {k: getattr(self, k) for k in ("k_d", "sigma", "k_g", "m", "warmup", "iteration", "calls", "prev",
                                               "stop_iteration", "stop_reason", "last")}
 
     def load_state_dict(self, state: dict):
@@ -127,13 +252,15 @@ class EarlyStopping:
                 "threshold_d": self.threshold_d}
 
 
-def batch_monitors(G, D, z: torch.Tensor, m: int, estimator: PowerSteepness | None = None) -> tuple[float, float]:
-    """(q_d, mean steepness) for the latent batch z: G in eval mode for steepness, D as it is."""
+def batch_monitors(G, D, z: torch.Tensor, m: int, estimator: PowerSteepness | None = None,
+                   z_steepness: torch.Tensor | None = None) -> tuple[float, float]:
+    """(q_d, mean steepness): q_d on D(G(z)), the steepness on ``z_steepness`` (None: z);
+    G in eval mode, D as it is."""
     estimator = estimator or PowerSteepness(tol=1e-3, max_iter=100)
     with torch.no_grad(), eval_mode(G):
         x = G(z)
     q_d = quantile_of_norms(log_d_grad_norms(D, x), m)
-    return q_d, float(estimator(G, z).mean())
+    return q_d, float(estimator(G, z if z_steepness is None else z_steepness).mean())
 
 
 # ----------------------------------------------------------------------------- thresholds from data

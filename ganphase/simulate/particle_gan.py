@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganphase.simulate.device import resolve_device, resolve_dtype
+from ganphase.simulate import nsgan
 from ganphase.simulate.models import ModelConfig, build_models
 
 Field = Callable[[torch.Tensor], torch.Tensor]
@@ -71,12 +72,12 @@ def particle_loss(G: nn.Module, z: torch.Tensor, targets: torch.Tensor) -> torch
 
 def nsgan_loss(G: nn.Module, D: nn.Module, z: torch.Tensor) -> torch.Tensor:
     """(1/m) sum_i -log d(g(z_i)): the non-saturating generator loss."""
-    return -log_d(D, G(z)).mean()
+    return nsgan.generator_loss(D(G(z)))
 
 
 def discriminator_loss(D: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy of d = sigmoid(a): mean softplus(-a(real)) + mean softplus(a(fake))."""
-    return F.softplus(-D(real)).mean() + F.softplus(D(fake)).mean()
+    return nsgan.discriminator_loss(D(real), D(fake))
 
 
 def _param_grad(outputs: torch.Tensor, G: nn.Module, grad_outputs=None) -> torch.Tensor:

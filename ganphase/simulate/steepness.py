@@ -79,6 +79,8 @@ class PowerSteepness:
     ``tol``: stop when max_i |s_i^(t) - s_i^(t-1)| / s_i^(t) < tol; ``max_iter``
     bounds the number of (jvp, vjp) pairs per call.  The vectors of the last
     call are kept (``state_dict``) and reused when the next batch has the same shape.
+    ``last_change``: mean over samples of |s_i^(t) - s_i^(t-1)| / s_i^(t) at the last
+    step of the last call (NaN after a single step), the power iteration's convergence.
     """
 
     def __init__(self, tol: float = 1e-3, max_iter: int = 100, seed: int = 0, backend: str = "autograd"):
@@ -93,6 +95,7 @@ class PowerSteepness:
         self.v: torch.Tensor | None = None
         self.calls = 0
         self.last_iterations = 0
+        self.last_change = float("nan")
 
     def _start(self, z):
         if self.v is not None and self.v.shape == z.shape:
@@ -108,18 +111,21 @@ class PowerSteepness:
         with ctx, torch.enable_grad():
             v = self._start(z)
             products = _products_func(G, z) if self.backend == "func" else _products_autograd(G, z)
-            prev = None
+            prev, change = None, None
             for it in range(1, self.max_iter + 1):
                 w = products(v)                                       # J^T J v, (b, k)
                 wn = w.norm(dim=1)
                 s = wn.sqrt()
                 v = torch.where(wn[:, None] > 0, w / wn.clamp_min(1e-30)[:, None], v)
-                if prev is not None and bool(((s - prev).abs() <= self.tol * s).all()):
-                    break
+                if prev is not None:
+                    change = (s - prev).abs() / s.clamp_min(1e-30)
+                    if bool((change <= self.tol).all()):
+                        break
                 prev = s
         self.v = v.detach()
         self.calls += 1
         self.last_iterations = it
+        self.last_change = float("nan") if change is None else float(change.mean())
         return s.detach()
 
     def reset(self):
@@ -133,6 +139,19 @@ class PowerSteepness:
         self.v = state["v"]
         self.calls = int(state["calls"])
         self.tol, self.max_iter, self.seed = float(state["tol"]), int(state["max_iter"]), int(state["seed"])
+
+
+def mean_and_se(s: torch.Tensor) -> tuple[float, float]:
+    """(mean, standard error) of per-sample estimates: s_bar and sd(s, ddof=1) / sqrt(n) (NaN for n = 1).
+
+    For the mean steepness of a batch of latents drawn i.i.d. this is the standard error of
+    s_bar as an estimate of E_z ||J_g(z)||_2 (Algorithm 2's S_g)."""
+    s = s.detach().double().flatten()
+    n = s.numel()
+    if n == 0:
+        raise ValueError("mean_and_se needs at least one value")
+    se = float(s.std(unbiased=True) / n ** 0.5) if n > 1 else float("nan")
+    return float(s.mean()), se
 
 
 def steepness_fast(G, z: torch.Tensor, tol: float = 1e-3, max_iter: int = 100, seed: int = 0,

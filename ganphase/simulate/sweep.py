@@ -6,7 +6,7 @@
                                     and "invocations": the provenance of each command that ran it
     DIR/index.json                  {"format": 1, "runs": [row, ...]}, one row per (setting, seed), rewritten
                                     atomically as runs end; a row: setting, version, seed, hash, folder
-                                    (relative to DIR), status, wall_s and the summary's stop, collapse and
+                                    (relative to DIR), status, wall_s and cpu_s of the worker and the summary's stop, collapse and
                                     checkpoint fields (INDEX_FIELDS)
     DIR/<setting>/seed-<NNNN>/      a run folder (ganphase.simulate.run_folder), with traces.npz
 
@@ -14,7 +14,8 @@ A run is identified by :func:`config_hash`, the SHA-1 of its ``TrainConfig.to_di
 that do not change its numbers (``HASH_EXCLUDED``).  A run folder whose ``summary.json`` is present and
 whose configuration has the same hash is finished and is skipped, by the client before it submits and by
 the worker before it trains; an unfinished one is resumed from its newest checkpoint, so a worker killed
-mid-run (Dask resubmits its task to another worker) loses at most the epoch it was in.
+mid-run (Dask resubmits its task to another worker) loses only what it trained since its newest checkpoint
+(one epoch with the default ``checkpoint_every=1``).  Task keys are ``<setting>/seed-<NNNN>@<hash>``.
 
 The same code runs on a ``distributed.LocalCluster`` (one thread per worker process, torch pinned to one
 thread) or on an existing cluster given by its scheduler address: either way a ``distributed.Client``
@@ -119,14 +120,15 @@ def run_job(config: dict, want_hash: str) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     folder = Path(config["out"])
     summary = _finished_summary(folder, want_hash)
     if summary is None:
         from ganphase.simulate.train import train
 
         summary = train(TrainConfig(**{**config, "resume": True}))
-    return {"summary": summary, "wall_s": time.perf_counter() - t0, "pid": os.getpid()}
+    return {"summary": summary, "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+            "pid": os.getpid()}
 
 
 def _row(job: Job, status: str, result: dict | None = None, error: str | None = None) -> dict:
@@ -135,7 +137,7 @@ def _row(job: Job, status: str, result: dict | None = None, error: str | None = 
     if result is not None:
         s = result["summary"]
         row["status"] = s.get("status", "finished")
-        row["wall_s"] = result.get("wall_s")
+        row["wall_s"], row["cpu_s"] = result.get("wall_s"), result.get("cpu_s")
         row.update({k: s.get(k) for k in INDEX_FIELDS})
     if error is not None:
         row["error"] = error
@@ -215,8 +217,9 @@ def sweep(settings, seeds, out, *, workers: int | None = None, scheduler: str | 
             todo.append(job)
             rows[(job.setting, job.seed)] = _row(job, "pending")
         else:
-            rows[(job.setting, job.seed)] = _row(job, "finished", {"summary": summary, "wall_s":
-                                                 rows.get((job.setting, job.seed), {}).get("wall_s")})
+            old = rows.get((job.setting, job.seed), {})
+            rows[(job.setting, job.seed)] = _row(job, "finished", {"summary": summary, "wall_s": old.get("wall_s"),
+                                                                   "cpu_s": old.get("cpu_s")})
     own = bool(todo) and client is None
     if own:   # before anything is written: an unreachable scheduler leaves no half-made sweep folder
         client = connect(scheduler, workers, connect_timeout)
@@ -235,7 +238,7 @@ def sweep(settings, seeds, out, *, workers: int | None = None, scheduler: str | 
 def _submit_all(client, todo: list[Job], rows: dict, out: Path, total: int, progress: bool) -> None:
     from distributed import as_completed
 
-    futures = {client.submit(run_job, job.config, job.hash, key=f"run-{job.setting}-{job.seed}-{job.hash}",
+    futures = {client.submit(run_job, job.config, job.hash, key=f"{job.folder}@{job.hash}",
                              pure=False): job for job in todo}
     bar = None
     if progress:

@@ -22,8 +22,9 @@ evaluations::
     threshold_<key>        ()  float64  Algorithm 2's inputs from config.json: k_d, sigma, k_g, m, warmup,
                                         threshold_d (absent for runs without monitors)
 
-Delta S_g per iteration is (S_t - S_{t-1}) / S_{t-1} of consecutive ``it_steepness`` entries
-(Algorithm 2, line 6); from the float32 values it is within about 1e-6 of the run's own.
+Delta S_g is not stored: ``EarlyStopping.update`` fed with ``it_q_d`` and ``it_steepness`` in order
+recomputes it (Algorithm 2, line 6), within about 1e-6 of the run's own float64 value, and makes the
+run's decisions (tests/test_traces.py).
 """
 from __future__ import annotations
 
@@ -61,16 +62,7 @@ def build_traces(metrics_rows: list[dict], monitor_rows: list[dict], thresholds:
            **{k: _column(metrics_rows, k) for k in EPOCH_KEYS},
            "eval_epoch": np.array([e for e, _ in evals], np.int32),
            **{f"eval_{k}": _column([ev for _, ev in evals], k) for k in eval_keys}}
-    for k in THRESHOLD_KEYS if thresholds else ():
-        out[f"threshold_{k}"] = np.array(_number(thresholds.get(k)), np.float64)
+    if thresholds:
+        out.update({f"threshold_{k}": np.array(_number(thresholds.get(k)), np.float64) for k in THRESHOLD_KEYS})
     return out
 
-
-def delta_steepness(steepness) -> np.ndarray:
-    """Delta S_g of consecutive steepness values, (S_t - S_{t-1}) / S_{t-1}; NaN at t = 0 and where S_{t-1} = 0."""
-    s = np.asarray(steepness, np.float64)
-    out = np.full(s.shape, np.nan)
-    prev = s[:-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out[1:] = np.where(prev != 0, (s[1:] - prev) / prev, np.nan)
-    return out

@@ -2,10 +2,11 @@
 
 One iteration (Algorithm 1 / 2): a discriminator step on
 L_d = -E log d(x) - E log(1 - d(g(z))), a generator step on the non-saturating
-L_g = -E log d(g(z)) (both from logits with ``binary_cross_entropy_with_logits``),
-then the monitors: q_d from the generator step's own gradient (no extra pass,
-see :func:`ganphase.simulate.monitors.log_d_grad_norms_from_loss_grad`) and the
-mean steepness of a sub-batch by warm-started power iteration.
+L_g = -E log d(g(z)) (both from logits, :mod:`ganphase.simulate.nsgan`),
+then, every ``monitor_every`` iterations, the monitors
+(:class:`ganphase.simulate.monitors.BatchMonitor`): q_d from the generator step's own
+gradient where D couples no samples (a dedicated pass where its batch norm does) and the
+mean steepness of a sub-batch by warm-started power iteration, with its standard error.
 
 Run folder (read by the figures and metrics code; names are fixed)::
 
@@ -28,12 +29,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ganphase.io import _finite
 from ganphase.simulate.data import is_mixture, load_dataset
 from ganphase.simulate.device import resolve_device
 from ganphase.simulate.models import ModelConfig, build_models, build_optimizers
+from ganphase.simulate.nsgan import discriminator_loss, generator_loss
+from ganphase.simulate.monitors import BatchMonitor, EarlyStopping, log_d_grad_norms, thresholds_for
 from ganphase.simulate.run_folder import RunFolder
-from ganphase.simulate.monitors import (EarlyStopping, log_d_grad_norms, log_d_grad_norms_from_loss_grad,
-                                        quantile_of_norms, thresholds_for)
 from ganphase.simulate.steepness import PowerSteepness, eval_mode
 
 # Paper settings per data set (Appendix F.2); sizes the paper does not print are the usual NSGAN / DCGAN ones.
@@ -76,9 +78,10 @@ class TrainConfig:
     n_modes: int | None = None
     warmup: int | None = None
     monitor_batch: int | None = None       # samples whose steepness is estimated; None: whole batch (mlp), 16 (dcgan)
-    monitor_latents: str = "batch"         # "batch": the first monitor_batch latents of each batch (Algorithm 2);
-                                           # "fixed": one fixed set of latents (no sampling noise in Delta S_g)
+    monitor_latents: str = "fixed"         # "fixed": one fixed set of latents (no sampling noise in Delta S_g, the power
+                                           # vectors stay warm); "batch": the first monitor_batch latents of each batch
     power_iters: int = 2                   # at most this many warm-started power steps per iteration
+    monitor_every: int = 8                 # measure q_d and S_g every k-th iteration (Delta S_g: consecutive measurements)
     power_tol: float = 1e-2
     selection: str = "score"               # returned checkpoint: best "score" before the stop, or "last"
     # evaluation, checkpoints
@@ -97,7 +100,7 @@ class TrainConfig:
     def __post_init__(self):
         if self.hidden is not None:
             self.hidden = tuple(int(h) for h in self.hidden)
-        for name in ("epochs", "eval_every", "checkpoint_every", "keep_last", "power_iters",
+        for name in ("epochs", "eval_every", "checkpoint_every", "keep_last", "power_iters", "monitor_every",
                      "eval_samples", "eval_steepness_samples", "width"):
             v = getattr(self, name)
             if not (isinstance(v, int) and v >= 1):
@@ -315,39 +318,106 @@ def _check_resume_config(run: RunFolder, record):
                          "resume with the same settings (only --epochs may change)")
 
 
+@dataclass
+class _Session:
+    """Everything one training run holds in memory (built by :func:`_setup`)."""
+    cfg: TrainConfig
+    run: RunFolder
+    device: torch.device
+    ds: object
+    resize: int | None
+    mc: ModelConfig
+    batch: int
+    thresholds: dict | None
+    G: torch.nn.Module
+    D: torch.nn.Module
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    es: EarlyStopping | None
+    est: PowerSteepness
+    bmon: BatchMonitor | None
+    eval_est: PowerSteepness
+    z_eval: torch.Tensor
+    z_monitor: torch.Tensor | None      # fixed monitor latents (monitor_latents="fixed")
+    n_monitor: int
+    evaluator: object
+    eval_status: str
+    n_batches: int
+    x: torch.Tensor                     # the training samples on the device
+    extra: dict = dataclasses.field(default_factory=lambda: {"stop_epoch": None, "prev_epoch_steepness": None})
+
+    def state(self) -> tuple:
+        return self.G, self.D, self.opt_g, self.opt_d, self.es, self.est, self.eval_est
+
+
 def train(config: TrainConfig) -> dict:
     """Train NSGAN as ``config`` says, write the run folder, return the summary (summary.json)."""
-    cfg = config
-    run = RunFolder(cfg.out)
+    s = _setup(config)
+    start = _start_or_resume(s)
+    rows, failure = s.run.metrics(), None
+    done = s.es is not None and s.es.stopped and s.cfg.early_stop and not s.cfg.continue_after_stop
+    epochs = range(start, s.cfg.epochs + 1) if not done else range(0)
+    bar = _progress(s.cfg, start, len(epochs) * s.n_batches)
+    for epoch in epochs:
+        t0 = time.perf_counter()
+        row, mon_rows, stop_now, failure = _train_epoch(s, epoch, bar)
+        if failure:
+            break
+        s.run.append_monitor(mon_rows)
+        if epoch % s.cfg.eval_every == 0 or stop_now or epoch == s.cfg.epochs:
+            _evaluate_into(s, epoch, row)
+        row["time_s"] = time.perf_counter() - t0
+        s.run.append_metrics(row)
+        rows.append(row)
+        if epoch % s.cfg.checkpoint_every == 0 or stop_now or epoch == s.cfg.epochs or "eval" in row:
+            _save(s.run, epoch, *s.state(), s.extra)
+            _prune(s.run, rows, s.extra["stop_epoch"], _collapse_tools()[1], s.cfg)
+        if stop_now:
+            break
+    if bar is not None:
+        bar.close()
+    return _finish(s, rows, failure)
+
+
+# ----------------------------------------------------------------------------- the steps of train()
+def _setup(cfg: TrainConfig) -> _Session:
+    """Data, models, optimisers, monitors and evaluator of a run, seeded."""
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
     ds, resize, mc, batch = _prepare(cfg)
     if device.type == "cpu" and (cfg.threads or mc.kind == "mlp"):
         torch.set_num_threads(cfg.threads or 1)
     thr = _thresholds(cfg, ds, resize) if cfg.monitor else None
-    record = _config_record(cfg, mc, thr, len(ds), batch, resize)
-
-    G, D = build_models(mc)
-    G, D = G.to(device), D.to(device)
+    G, D = (net.to(device) for net in build_models(mc))
     opt_g, opt_d = build_optimizers(mc, G, D)
     es = EarlyStopping(thr["k_d"], thr["sigma"], thr["k_g"], thr["m"], thr["warmup"]) if cfg.monitor else None
     est = PowerSteepness(tol=cfg.power_tol, max_iter=cfg.power_iters, seed=cfg.seed)
-    eval_est = PowerSteepness(tol=1e-2, max_iter=30, seed=cfg.seed + 1)
-    z_eval = torch.randn(cfg.eval_samples, mc.latent_dim, generator=torch.Generator().manual_seed(cfg.seed + 12345))
-    z_eval = z_eval.to(device)
-    collapse_fn, score_fn = _collapse_tools()
-    z_fixed = None
+    z_eval = torch.randn(cfg.eval_samples, mc.latent_dim,
+                         generator=torch.Generator().manual_seed(cfg.seed + 12345)).to(device)
     n_mon = min(cfg.monitor_batch or (batch if mc.kind == "mlp" else 16), batch)
+    z_mon = None
     if cfg.monitor_latents == "fixed":
-        z_fixed = torch.randn(n_mon, mc.latent_dim,
-                              generator=torch.Generator().manual_seed(cfg.seed + 777)).to(device)
+        z_mon = torch.randn(n_mon, mc.latent_dim, generator=torch.Generator().manual_seed(cfg.seed + 777)).to(device)
+    run = RunFolder(cfg.out)
     with _rng_guard(device):   # the evaluator never moves the training RNG
         evaluator, eval_status = _evaluator(cfg, ds, resize, device, run.path)
+    n_batches = len(ds) // batch
+    if cfg.max_iterations_per_epoch:
+        n_batches = min(n_batches, cfg.max_iterations_per_epoch)
+    return _Session(cfg, run, device, ds, resize, mc, batch, thr, G, D, opt_g, opt_d, es, est,
+                    BatchMonitor(est, thr["m"], cfg.monitor_every) if cfg.monitor else None,
+                    PowerSteepness(tol=1e-2, max_iter=30, seed=cfg.seed + 1), z_eval, z_mon, n_mon,
+                    evaluator, eval_status, n_batches, ds.x.to(device))
 
-    start, extra = 1, {"stop_epoch": None, "prev_epoch_steepness": None}
+
+def _start_or_resume(s: _Session) -> int:
+    """The first epoch to train: 1 for a new run, or one past the newest checkpoint that loads."""
+    cfg, run = s.cfg, s.run
+    record = _config_record(cfg, s.mc, s.thresholds, len(s.ds), s.batch, s.resize)
+    start = 1
     if cfg.resume and run.exists() and run.checkpoint_epochs():
         _check_resume_config(run, record)
-        epoch, extra = _restore(run, device, G, D, opt_g, opt_d, es, est, eval_est)
+        epoch, s.extra = _restore(run, s.device, *s.state())
         start = epoch + 1
     else:
         if run.exists() and not cfg.resume:
@@ -356,105 +426,102 @@ def train(config: TrainConfig) -> dict:
         run.reset_traces()
     run.write_config(record)
     if start == 1:
-        _save(run, 0, G, D, opt_g, opt_d, es, est, eval_est, extra)
+        _save(run, 0, *s.state(), s.extra)
+    return start
 
-    x_all = ds.x.to(device)
-    n_batches = len(ds) // batch
-    if cfg.max_iterations_per_epoch:
-        n_batches = min(n_batches, cfg.max_iterations_per_epoch)
-    rows = run.metrics()
-    failure = None
-    done = es is not None and es.stopped and cfg.early_stop and not cfg.continue_after_stop
-    epochs = range(start, cfg.epochs + 1) if not done else range(0)
-    bar = _progress(cfg, start, len(epochs) * n_batches)
-    for epoch in epochs:
-        t0 = time.perf_counter()
-        perm = torch.randperm(len(ds), device="cpu")
-        sums = {k: 0.0 for k in ("loss_d", "loss_g", "d_real", "d_fake", "q_d", "steepness")}
-        it_done, stop_now, mon_rows = 0, False, []
-        G.train(); D.train()
-        for b in range(n_batches):
-            real = _resized(x_all[perm[b * batch:(b + 1) * batch].to(device)], resize)
-            z = torch.randn(batch, mc.latent_dim, device=device)
-            # discriminator step: L_d = softplus(-a_real) + softplus(a_fake)
-            fake = G(z)
-            a_real, a_fake = D(real), D(fake.detach())
-            loss_d = F.binary_cross_entropy_with_logits(a_real, torch.ones_like(a_real)) + \
-                F.binary_cross_entropy_with_logits(a_fake, torch.zeros_like(a_fake))
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
-            # generator step: non-saturating L_g = softplus(-a_fake)
-            if cfg.monitor:
-                fake.retain_grad()
-            a_gen = D(fake)
-            loss_g = F.binary_cross_entropy_with_logits(a_gen, torch.ones_like(a_gen))
-            opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            opt_g.step()
-            ld, lg = loss_d.item(), loss_g.item()
-            if not (math.isfinite(ld) and math.isfinite(lg)):
-                failure = (f"non-finite loss at epoch {epoch}, iteration {b + 1} (loss_d={ld}, loss_g={lg}); "
-                           f"the last good checkpoint is kept")
-                break
-            it_done += 1
-            sums["loss_d"] += ld
-            sums["loss_g"] += lg
-            sums["d_real"] += torch.sigmoid(a_real).mean().item()
-            sums["d_fake"] += torch.sigmoid(a_fake).mean().item()
-            if cfg.monitor:
-                q_d = quantile_of_norms(log_d_grad_norms_from_loss_grad(fake.grad), es.m)
-                z_mon = z_fixed if z_fixed is not None else z[:n_mon]
-                s = float(est(G, z_mon).mean())
-                sums["q_d"] += q_d
-                sums["steepness"] += s
-                if cfg.monitor_unit == "iteration":
-                    was_stopped = es.stopped
-                    hit = es.update(q_d, s)
-                    if hit and not was_stopped:
-                        extra["stop_epoch"] = epoch
-                        stop_now = cfg.early_stop and not cfg.continue_after_stop
-                    mon_rows.append({"epoch": epoch, "iteration": es.iteration, **es.last})
-                    if stop_now:
-                        break
-            if bar is not None:
-                bar.update(1)
-        if failure:
-            break
-        n = max(it_done, 1)
-        row = {"epoch": epoch, "iterations": it_done, **{k: sums[k] / n for k in ("loss_d", "loss_g", "d_real", "d_fake")}}
-        if cfg.monitor:
-            s_ep = sums["steepness"] / n
-            prev = extra["prev_epoch_steepness"]
-            row.update(q_d=sums["q_d"] / n, steepness=s_ep,
-                       delta_steepness=(s_ep - prev) / prev if prev else None)
-            extra["prev_epoch_steepness"] = s_ep
-            if cfg.monitor_unit == "epoch":
-                was_stopped = es.stopped
-                if es.update(row["q_d"], s_ep) and not was_stopped:
-                    extra["stop_epoch"] = epoch
-                    stop_now = cfg.early_stop and not cfg.continue_after_stop
-                mon_rows.append({"epoch": epoch, "iteration": es.iteration, **es.last})
-        run.append_monitor(mon_rows)
-        if epoch % cfg.eval_every == 0 or stop_now or epoch == cfg.epochs:
-            with _rng_guard(device):
-                row["eval"] = _evaluate(run, epoch, G, D, z_eval, eval_est, cfg.eval_steepness_samples,
-                                        evaluator, cfg.eval_keep)
-            if row["eval"] is None:
-                del row["eval"]
-        row["time_s"] = time.perf_counter() - t0
-        run.append_metrics(row)
-        rows.append(row)
-        if epoch % cfg.checkpoint_every == 0 or stop_now or epoch == cfg.epochs or "eval" in row:
-            _save(run, epoch, G, D, opt_g, opt_d, es, est, eval_est, extra)
-            _prune(run, rows, extra["stop_epoch"], score_fn, cfg)
-        if stop_now:
-            break
-    if bar is not None:
-        bar.close()
-    summary = _summary(cfg, run, rows, es, extra, thr, collapse_fn, score_fn, eval_status, failure)
-    run.write_traces()
-    run.write_summary(summary)
+
+def _train_epoch(s: _Session, epoch: int, bar):
+    """One epoch of NSGAN steps with the monitors: (metrics row, monitor rows, stop now?, failure or None)."""
+    cfg, es = s.cfg, s.es
+    perm = torch.randperm(len(s.ds), device="cpu")
+    sums = {k: 0.0 for k in ("loss_d", "loss_g", "d_real", "d_fake", "q_d", "steepness", "steepness_var")}
+    it_done, n_meas, stop_now, mon_rows = 0, 0, False, []
+    s.G.train(); s.D.train()
+    for b in range(s.n_batches):
+        real = _resized(s.x[perm[b * s.batch:(b + 1) * s.batch].to(s.device)], s.resize)
+        z = torch.randn(s.batch, s.mc.latent_dim, device=s.device)
+        iteration = (epoch - 1) * s.n_batches + b + 1
+        measure = cfg.monitor and s.bmon.due(iteration)
+        step = _nsgan_step(s, real, z, measure)
+        if not (math.isfinite(step["loss_d"]) and math.isfinite(step["loss_g"])):
+            return None, mon_rows, False, (f"non-finite loss at epoch {epoch}, iteration {b + 1} "
+                                           f"(loss_d={step['loss_d']}, loss_g={step['loss_g']}); "
+                                           "the last good checkpoint is kept")
+        it_done += 1
+        for k in ("loss_d", "loss_g", "d_real", "d_fake"):
+            sums[k] += step[k]
+        if measure:
+            mon = s.bmon.measure(s.G, s.D, step["fake"], s.z_monitor if s.z_monitor is not None else z[:s.n_monitor])
+            n_meas += 1
+            sums["q_d"] += mon["q_d"]
+            sums["steepness"] += mon["steepness"]
+            sums["steepness_var"] += mon["steepness_se"] ** 2
+            if cfg.monitor_unit == "iteration":
+                stop_now = _algorithm2(s, epoch, mon["q_d"], mon["steepness"], iteration)
+                mon_rows.append({"epoch": epoch, "iteration": es.iteration, **es.last,
+                                 "steepness_se": mon["steepness_se"], "power_change": mon["power_change"]})
+                if stop_now:
+                    break
+        if bar is not None:
+            bar.update(1)
+    n = max(it_done, 1)
+    row = {"epoch": epoch, "iterations": it_done, **{k: sums[k] / n for k in ("loss_d", "loss_g", "d_real", "d_fake")}}
+    if cfg.monitor and n_meas:
+        s_ep = sums["steepness"] / n_meas
+        prev = s.extra["prev_epoch_steepness"]
+        row.update(q_d=sums["q_d"] / n_meas, steepness=s_ep,
+                   steepness_se=_finite(math.sqrt(sums["steepness_var"] / n_meas)),
+                   delta_steepness=(s_ep - prev) / prev if prev else None, monitored_iterations=n_meas)
+        s.extra["prev_epoch_steepness"] = s_ep
+        if cfg.monitor_unit == "epoch":
+            stop_now = _algorithm2(s, epoch, row["q_d"], s_ep, None)
+            mon_rows.append({"epoch": epoch, "iteration": es.iteration, **es.last})
+    return row, mon_rows, stop_now, None
+
+
+def _nsgan_step(s: _Session, real, z, watch: bool) -> dict:
+    """One discriminator step on L_d, then one generator step on the non-saturating L_g."""
+    fake = s.G(z)
+    a_real, a_fake = s.D(real), s.D(fake.detach())
+    loss_d = discriminator_loss(a_real, a_fake)
+    s.opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    s.opt_d.step()
+    if watch:   # q_d is read off this generator step's own backward pass where that is exact
+        s.bmon.watch(s.D, fake)
+    loss_g = generator_loss(s.D(fake))
+    s.opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    s.opt_g.step()
+    return {"fake": fake, "loss_d": loss_d.item(), "loss_g": loss_g.item(),
+            "d_real": torch.sigmoid(a_real).mean().item(), "d_fake": torch.sigmoid(a_fake).mean().item()}
+
+
+def _algorithm2(s: _Session, epoch: int, q_d: float, steepness: float, iteration) -> bool:
+    """Feed Algorithm 2; record the epoch of its first stop. True when training should stop now."""
+    was_stopped = s.es.stopped
+    hit = s.es.update(q_d, steepness, iteration=iteration) if iteration is not None else s.es.update(q_d, steepness)
+    if hit and not was_stopped:
+        s.extra["stop_epoch"] = epoch
+        return s.cfg.early_stop and not s.cfg.continue_after_stop
+    return False
+
+
+def _evaluate_into(s: _Session, epoch: int, row: dict) -> None:
+    """Evaluate at ``epoch`` (writes evals/epoch_XXXX.npz) and put the evaluator's scalars in ``row``."""
+    with _rng_guard(s.device):
+        scalars = _evaluate(s.run, epoch, s.G, s.D, s.z_eval, s.eval_est, s.cfg.eval_steepness_samples, s.evaluator,
+                            s.cfg.eval_keep)
+    if scalars is not None:
+        row["eval"] = scalars
+
+
+def _finish(s: _Session, rows, failure) -> dict:
+    collapse_fn, score_fn = _collapse_tools()
+    summary = _summary(s.cfg, s.run, rows, s.es, s.extra, s.thresholds, collapse_fn, score_fn, s.eval_status,
+                       failure)
+    s.run.write_traces()
+    s.run.write_summary(summary)
     if failure:
         print(f"training stopped: {failure}", file=sys.stderr)
     return summary

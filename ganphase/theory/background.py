@@ -11,6 +11,8 @@ Gaussians via ``sympy.stats``) where it is about integrals.
 """
 from __future__ import annotations
 
+import random
+
 import sympy as sp
 from sympy import stats
 
@@ -184,23 +186,54 @@ def forward_kl_two_gaussian():
     ]
 
 
+def _separated_point(rnd: random.Random) -> dict:
+    """mu = k sigma with k in [3, 10]: the separated regime the note speaks of."""
+    sd = sp.Rational(rnd.randint(1, 12), 4)
+    return {sigma: sd, mu: sd * sp.Rational(rnd.randint(12, 40), 4)}
+
+
+def reverse_kl_broad_fit():
+    """The symmetric stationary point of KL(N(m, s^2) || p): m = 0 (p is even, so KL is even in m) and s_b.
+
+    In the separated limit log p(x) ~ log N(|x|; mu, sigma^2) - log 2 (the dropped term
+    log(1 + exp(-2 mu |x| / sigma^2)) is positive and small away from 0); E_q is taken by sympy.stats.
+    Returns (KL(N(0, s^2) || p) in that limit, s_b > 0).
+    """
+    q0 = stats.Normal("Q0", 0, s_q)
+    log_p_separated = gaussian_log_density(sp.Abs(q0), mu, sigma) - sp.log(2)
+    kl = sp.simplify(stats.E(sp.expand(gaussian_log_density(q0, 0, s_q) - log_p_separated)))
+    s_b = [v for v in sp.solve(sp.diff(kl, s_q), s_q) if v.subs({mu: 3, sigma: 1}).is_positive][0]
+    return kl, s_b
+
+
 @REGISTRY.claim(
     "bg-reverse-kl-two-gaussian", source=f"{NOTE_001}, Section 3.3 (second bullet)",
     title="reverse KL(N(m, s^2) || p) locks onto one mode: m ~ +-mu, small s", section=SECTION,
     assumptions=("mu >> sigma (separated modes)", "model class: one Gaussian N(m, s^2)"),
-    note="Derived in the separated limit, where p ~ N(mu, sigma^2)/2 near +mu: KL(q||p) ~ KL(q||N(mu, sigma^2)) "
-         "+ log 2, minimised at m = mu, s = sigma with value log 2.  Finite separations: numerical evidence.")
+    note="Two stationary regimes are derived in the separated limit.  Mode-seeking: near +mu, p ~ N(mu, sigma^2)/2, "
+         "so KL(q||p) ~ KL(q||N(mu, sigma^2)) + log 2, stationary at m = mu, s = sigma with value log 2.  Broad: p is "
+         "even, so m = 0 is stationary for every s, and with log p ~ log N(|x|; mu, sigma^2) - log 2 the width is "
+         "s_b = (mu + sqrt(mu^2 + 2 pi sigma^2))/sqrt(2 pi) > mu sqrt(2/pi), covering both modes.  Its KL exceeds log 2 "
+         "for mu >= 3 sigma (part sign(KL_broad - KL_mode)), so the mode-seeking fit is the global one, as the "
+         "note says.  The numerical evidence minimises the exact KL from both starting points.")
 def reverse_kl_two_gaussian():
     model = stats.Normal("Q", m_q, s_q)
     kl = sp.simplify(stats.E(gaussian_log_density(model, m_q, s_q) - gaussian_log_density(model, mu, sigma)
                              + sp.log(2)))
     m_opt = sp.solve(sp.diff(kl, m_q), m_q)[0]
     s_opt = [v for v in sp.solve(sp.diff(kl.subs(m_q, m_opt), s_q), s_q) if v.is_positive][0]
+    kl_mode = sp.simplify(kl.subs({m_q: m_opt, s_q: s_opt}))
+    kl_broad, s_b = reverse_kl_broad_fit()
     return [
         Part("m* (separated limit)", derived=m_opt, printed=mu, equation="m^*"),
         Part("s* (separated limit)", derived=s_opt, equation="s^*"),
-        Part("KL at the optimum (separated limit)", derived=sp.simplify(kl.subs({m_q: m_opt, s_q: s_opt})),
-             equation=r"\mathrm{KL}(q^*\|p)"),
+        Part("KL at the optimum (separated limit)", derived=kl_mode, equation=r"\mathrm{KL}(q^*\|p)"),
+        Part("s_b (broad stationary point, m = 0)", derived=s_b, equation="s_b"),
+        Part("KL at the broad stationary point", derived=sp.simplify(kl_broad.subs(s_q, s_b)),
+             equation=r"\mathrm{KL}(q_b\|p)"),
+        Part("sign(KL_broad - KL_mode) (the mode-seeking fit is the global one)",
+             derived=sp.sign(sp.simplify(kl_broad.subs(s_q, s_b) - kl_mode)), printed=sp.Integer(1),
+             domain=_separated_point, equation=r"\operatorname{sign}(\mathrm{KL}_b - \mathrm{KL}^*)"),
         Part("sign(s*^2 - forward s*^2) (smaller than the forward fit)",
              derived=sp.sign(sp.simplify(s_opt ** 2 - forward_kl_optimum()[1])), printed=sp.Integer(-1),
              equation=r"\operatorname{sign}(s^{*2}_{rev} - s^{*2}_{fwd})"),

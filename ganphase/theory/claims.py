@@ -1,21 +1,19 @@
-"""The registry of claims: one entry per formal result of the paper.
+"""The registry of derivations: one entry per formal result of the paper.
 
 A claim holds where the paper prints a result, the formula exactly as printed,
-a derivation of the same quantity from definitions (sympy), the assumptions and,
-attached from ``ganphase.simulate.evidence``, a numerical check against an
-independent computation.  The verdict (``agrees`` / ``differs`` /
-``undecided``) is computed every time from the printed and derived formulas;
-it is never stored or typed in.
+a derivation of the same quantity from definitions (sympy) and the assumptions.
+The verdict (``agrees`` / ``differs`` / ``undecided``) is computed every time
+from the printed and derived formulas; it is never stored or typed in.
 
-Theory modules register claims with the ``@REGISTRY.claim(...)`` decorator on
-a function returning the claim's parts; ``ganphase.simulate.evidence`` modules
-attach evidence with ``@REGISTRY.evidence("claim-id")``.
+Theory modules register claims with the ``@REGISTRY.claim("id", ...)``
+decorator on a function returning the claim's parts, the id written literally.
+This layer holds derivations only: the numerical evidence lives in
+``ganphase.simulate.evidence`` and ``ganphase.catalogue`` joins the two (with
+the figures, tests, LaTeX labels and report) one layer up.
 """
 from __future__ import annotations
 
 import functools
-import importlib
-import pkgutil
 import random
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Mapping, Sequence
@@ -23,7 +21,6 @@ from typing import Callable, Iterator, Mapping, Sequence
 import sympy as sp
 
 VERDICTS = ("agrees", "differs", "undecided")
-EVIDENCE_STATUSES = ("passed", "failed", "none")
 
 
 @dataclass(frozen=True)
@@ -43,19 +40,6 @@ class Part:
     printed: sp.Basic | None = None
     domain: Callable[[random.Random], dict] | None = None
     equation: str | None = None
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Outcome of a numerical check of a claim against an independent computation."""
-
-    status: str
-    detail: str = ""
-    counterexample: Mapping | None = None
-
-    def __post_init__(self):
-        if self.status not in EVIDENCE_STATUSES:
-            raise ValueError(f"evidence status must be one of {EVIDENCE_STATUSES}, got {self.status!r}")
 
 
 @dataclass(frozen=True)
@@ -225,11 +209,10 @@ def _disk_store(build, parts: tuple[Part, ...]) -> None:
 
 
 class Registry:
-    """Ordered collection of claims, with evidence attached by id."""
+    """Ordered collection of claims (derivations), looked up by id."""
 
     def __init__(self) -> None:
         self._claims: dict[str, Claim] = {}
-        self._evidence: dict[str, Callable[..., Evidence]] = {}
 
     def claim(self, id: str, *, source: str, title: str, section: str,
               assumptions: Sequence[str] = (), note: str = ""):
@@ -244,17 +227,6 @@ class Registry:
             return build
 
         return register
-
-    def evidence(self, id: str):
-        """Decorator attaching ``fn(rng: numpy Generator, thorough: bool) -> Evidence`` to claim ``id``."""
-
-        def attach(fn):
-            if id in self._evidence:
-                raise ValueError(f"evidence for {id!r} is attached twice")
-            self._evidence[id] = fn
-            return fn
-
-        return attach
 
     def __iter__(self) -> Iterator[Claim]:
         load()
@@ -274,22 +246,6 @@ class Registry:
         except KeyError:
             raise ValueError(f"unknown claim id {id!r}; known ids: {', '.join(self.ids())}") from None
 
-    def evidence_for(self, id: str) -> Callable[..., Evidence] | None:
-        load(evidence=True)
-        self[id]
-        return self._evidence.get(id)
-
-    def run_evidence(self, id: str, seed: int = 0, thorough: bool = False) -> Evidence:
-        """Run the claim's numerical evidence; a crash is reported as ``failed``."""
-        import numpy as np
-
-        fn = self.evidence_for(id)
-        if fn is None:
-            return Evidence("none", "no numerical evidence attached")
-        try:
-            return fn(np.random.default_rng(seed), thorough)
-        except Exception as exc:  # evidence code that crashes is failed evidence, reported, not hidden
-            return Evidence("failed", f"evidence raised {type(exc).__name__}: {exc}")
 
 
 def _order(claim: Claim):
@@ -303,24 +259,9 @@ def _order(claim: Claim):
 
 REGISTRY = Registry()
 
-_LOADED = {"theory": False, "evidence": False}
-
-
-def load(evidence: bool = False) -> None:
-    """Import every theory module (and, if asked, every evidence module) so their claims register."""
-    if not _LOADED["theory"]:
-        _LOADED["theory"] = True
-        _import_all("ganphase.theory")
-    if evidence and not _LOADED["evidence"]:
-        _LOADED["evidence"] = True
-        _import_all("ganphase.simulate.evidence")
-
-
-def _import_all(package: str) -> None:
-    pkg = importlib.import_module(package)
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if not info.name.startswith("_"):
-            importlib.import_module(f"{package}.{info.name}")
+def load() -> None:
+    """Import every theory module, so that their claims register (the list is ``ganphase.theory.MODULES``)."""
+    import ganphase.theory  # noqa: F401  (its __init__ imports every module of the package)
 
 
 # --------------------------------------------------------------------------- comparison

@@ -79,24 +79,53 @@ def _simplify_positive(expr):
 
 
 # ================================================================= Theorem C.2
+def chi2_gaussian_fold():
+    """h(u) = F_{chi^2_1}(Phi^{-1}(u)^2) for the two-to-one map S(z) = Phi^{-1}(F_{chi^2_1}(z^2)).
+
+    Z^2 ~ chi^2_1 for Z ~ N(0, 1), so S pushes N(0, 1) to itself and g = Psi^{-1} o Phi o S pushes it to
+    p_data without being monotone; Theorem C.2 then says h = Psi o g o Phi^{-1} preserves U(0, 1).
+    The chi^2_1 CDF comes from sympy.stats.
+    """
+    from sympy.stats import ChiSquared, cdf
+
+    t, w = sp.Symbol("t", nonnegative=True), sp.Symbol("w", real=True)
+    fold = sp.simplify(cdf(ChiSquared("X", 1))(t).subs(t, w**2))
+    return fold.subs(w, Phi_inv(u))
+
+
+def _branch_density(h_expr):
+    """Density of h(U), U ~ U(0, 1), at v: sum over the monotone branches of h of |(h^{-1})'(v)|."""
+    total = 0
+    for sign in (1, -1):   # the two branches of |Phi^{-1}(u)|, u < 1/2 and u > 1/2
+        branch = sp.simplify(h_expr.replace(sp.Abs, lambda arg: sign * arg))
+        (inverse,) = sp.solve(sp.Eq(branch, v), u)
+        total += sp.Abs(sp.diff(inverse, v))
+    return sp.simplify(total)
+
+
 @REGISTRY.claim(
     "thm-c.2", source="Theorem C.2, Appendix C.4 (used in Section 3.2)",
     title="1-D measure-preserving maps are Psi^{-1} o h o Phi with h measure-preserving for U(0,1)",
     section="3.2 Evolution of steepness",
     assumptions=("n = 1", "p_z = N(0, 1)", "p_data has a continuous positive density (its CDF Psi is invertible)",
-                 "h is measure-preserving for U(0, 1) (monotone or piecewise monotone)"),
-    note="The printed parts (push-forward of N(0,1) by Psi^{-1} o h o Phi is p_data for h = id, h = 1 - u, "
-         "and the doubling map preserves U(0,1)) agree.  The steepness of the optimal-transport map "
-         "g = Psi^{-1} o Phi is g'(z) = phi(z) / p_data(g(z)) (derived by implicit differentiation; the "
-         "paper uses it without printing it).")
+                 "g # N(0, 1) = p_data"),
+    note="Checked in the direction stated (if g pushes N(0,1) to p_data then h = Psi o g o Phi^{-1} preserves U(0,1)). "
+         "Monotone g: the change of variables p_data(g(z)) g'(z) = phi(z) integrates to Psi(g(z)) = Phi(z) "
+         "(increasing) or 1 - Phi(z) (decreasing), so the monotone solutions are unique: h = id or h(u) = 1 - u. "
+         "Non-monotone solutions exist: g = Psi^{-1} o Phi o S with S(z) = Phi^{-1}(F_{chi^2_1}(z^2)) (two-to-one) "
+         "gives the tent map h(u) = |2u - 1|, which preserves U(0,1).  The evidence builds g without the "
+         "theorem's formula (scipy's chi^2 and a bisected quantile), checks g # N(0,1) = p_data and that "
+         "Psi o g o Phi^{-1} preserves U(0,1).  The steepness of g = Psi^{-1} o Phi is g'(z) = phi(z)/p_data(g(z)) "
+         "(implicit differentiation; used, not printed, by the paper).")
 def measure_preserving_maps():
-    # h = identity: g^{-1} = Phi^{-1} o Psi
+    t = sp.Symbol("t", real=True)
+    # g increasing: d/dz Psi(g(z)) = p_data(g(z)) g'(z) = phi(z), Psi(g(-oo)) = 0
+    increasing = sp.integrate(phi(t), (t, -sp.oo, z))
+    # g decreasing: d/dz Psi(g(z)) = -phi(z), Psi(g(+oo)) = 0
+    decreasing = sp.integrate(phi(t), (t, z, sp.oo))
+    fold = chi2_gaussian_fold()
+    # h = identity: g^{-1} = Phi^{-1} o Psi (the converse, for reference)
     identity = _push_forward_density(Phi_inv(Psi(x)), x)
-    # h(u) = 1 - u: g^{-1} = Phi^{-1} o (1 - Psi), a decreasing map
-    reflected = _push_forward_density(Phi_inv(1 - Psi(x)), x)
-    # h(u) = 2u mod 1: two increasing branches with inverses v/2 and (v+1)/2; U(0,1) has density 1
-    branches = [v / 2, (v + 1) / 2]
-    doubling = sum(1 * sp.Abs(sp.diff(b, v)) for b in branches)
     # steepness of the optimal-transport map: differentiate Psi(g(z)) = Phi(z) in z
     gp = sp.Symbol("gp")
     identity_in_z = sp.diff(Psi(g(z)), z).subs(sp.Derivative(g(z), z), gp) - sp.diff(Phi(z), z)
@@ -104,12 +133,15 @@ def measure_preserving_maps():
         lambda e: isinstance(e, sp.Derivative) and e.expr.func == Psi, lambda e: p_data(e.expr.args[0]))
     slope = sp.solve(identity_in_z, gp)[0]
     return [
+        Part("increasing g: Psi(g(z)) = h(Phi(z)) with h = id", derived=increasing, printed=Phi(z),
+             equation=r"\Psi(g(z)),\ g \uparrow"),
+        Part("decreasing g: Psi(g(z)) = h(Phi(z)) with h(u) = 1 - u", derived=decreasing, printed=1 - Phi(z),
+             equation=r"\Psi(g(z)),\ g \downarrow"),
+        Part("two-to-one g: h = Psi o g o Phi^{-1}", derived=fold, equation=r"h(u)"),
+        Part("two-to-one g: h preserves U(0,1)", derived=_branch_density(fold), printed=sp.Integer(1),
+             equation=r"p_{h_\# U(0,1)}(v)"),
         Part("push_forward_h_identity", derived=sp.simplify(identity), printed=p_data(x),
              equation=r"p_{(\Psi^{-1}\circ\Phi)_\# N(0,1)}(x)"),
-        Part("push_forward_h_reflection", derived=sp.simplify(reflected), printed=p_data(x),
-             equation=r"p_{(\Psi^{-1}\circ(1-\cdot)\circ\Phi)_\# N(0,1)}(x)"),
-        Part("doubling_map_preserves_uniform", derived=doubling, printed=sp.Integer(1),
-             equation=r"p_{h_\# U(0,1)}(v),\ h(u) = 2u \bmod 1"),
         Part("ot_map_slope", derived=sp.simplify(slope), equation=r"g'(z)"),
     ]
 
@@ -138,6 +170,19 @@ def _moderate_point(rnd: random.Random) -> dict:
             sigma: sp.Rational(rnd.randint(4, 12), 4)}
 
 
+def implied_lower(derived, printed):
+    """min(derived, printed): equals ``printed`` exactly when the printed lower bound is implied by the derived one."""
+    return sp.Min(derived, printed)
+
+
+def implied_upper(derived, printed):
+    """max(derived, printed): equals ``printed`` exactly when the printed upper bound is implied by the derived one."""
+    return sp.Max(derived, printed)
+
+
+N_modes = sp.Symbol("N", integer=True, positive=True)   # number of modes
+
+
 @REGISTRY.claim(
     "thm-3.1", source="Theorem 3.1, Section 3.2 (= Theorem C.3, proof in Appendix C.5)",
     title="steepness lower bound of the 1-D optimal-transport map Psi^{-1} o Phi",
@@ -145,12 +190,14 @@ def _moderate_point(rnd: random.Random) -> dict:
     assumptions=("n = 1", "p_data = (1/N) sum_i N(x_i, sigma^2) (Assumption 2.1), x_1 < ... < x_N",
                  "separation Delta = 6 sigma (not used by the argument)", "g = Psi^{-1} o Phi",
                  "q = Phi^{-1}(1 - 1/N)"),
-    note="Every printed step agrees with its derivation.  The proof writes 'for any y' and 'max over i' where it "
-         "means: at the midpoint y = m_i = (x_i + x_{i+1})/2; the argument gives the stronger bound with max_i "
-         "in place of min_i and exp(-q^2/2) in place of exp(-q^2), because |Phi^{-1}(Psi(m_i))| <= q (the two "
-         "neighbouring kernels contribute exactly 1 to N Psi(m_i), part neighbour_cdf_pair).  The printed bound "
-         "is weaker than what the proof gives, so the conclusion holds; the separation Delta = 6 sigma is not "
-         "needed.")
+    note="Each inequality of the proof is derived at the midpoint y = m_i = (x_i + x_{i+1})/2: the nearest centres "
+         "are x_i and x_{i+1}, at distance (x_{i+1} - x_i)/2, so the N kernels sum to at most N exp(-(x_{i+1} - "
+         "x_i)^2/(8 sigma^2)); the two neighbouring CDF terms add to exactly 1, so Psi(m_i) lies in [1/N, 1 - 1/N] and "
+         "|Phi^{-1}(Psi(m_i))| <= q.  That gives exp(q^2/2) where the proof prints exp(q^2), and S_g >= sigma "
+         "exp((x_{i+1} - x_i)^2/(8 sigma^2)) exp(-q^2/2) at g^{-1}(m_i) for every i, hence with max_i; the printed "
+         "bound (min_i, exp(-q^2)) is implied (parts compared as 'printed bound implied').  The proof's 'for any y' "
+         "holds only at the midpoints (at a mode centre (g^{-1})' is far larger); the separation Delta = 6 sigma is "
+         "not needed.")
 def steepness_1d():
     centres = sp.symbols("x1:4", real=True)
     psi = mixture_cdf(y, centres, sigma)
@@ -161,26 +208,47 @@ def steepness_1d():
     step2 = sp.diff(Phi_inv(psi), y)
     step2_printed = (sum(sp.exp(-(y - c)**2 / (2 * sigma**2)) for c in centres) / (3 * sigma)
                      * sp.exp(Phi_inv(psi)**2 / 2))
-    # step 3: the kernel of mode x_i at the midpoint m_i
+    # step 3 at the midpoint m_i: centres are sorted, so x_i and x_{i+1} are the nearest, the others farther
     m = (x_lo + x_hi) / 2
-    kernel_at_mid = sp.exp(-(m - x_lo)**2 / (2 * sigma**2))
-    # both neighbours of m_i contribute Phi(+h) + Phi(-h) = 1 to N Psi(m_i)
-    pair = Phi((m - x_lo) / sigma) + Phi((m - x_hi) / sigma)
-    # step 4 and the conclusion: g'(g^{-1}(m_i)) = 1 / (g^{-1})'(m_i)
-    inv_slope_bound = sp.exp(-(x_hi - x_lo)**2 / (8 * sigma**2)) * sp.exp(q**2) / sigma
-    sharp_inv_slope_bound = sp.exp(-(x_hi - x_lo)**2 / (8 * sigma**2)) * sp.exp(q**2 / 2) / sigma
+    nearest = sp.simplify(sp.Min(m - x_lo, x_hi - m))
+    largest_kernel = sp.simplify(mixture_pdf(m, [m - nearest], sigma) * sp.sqrt(2 * sp.pi) * sigma)
+    kernel_factor = N_modes * largest_kernel / (N_modes * sigma)      # (1/(N sigma)) sum_j K_j(m_i) <= this
+    # both neighbours contribute Phi(+h) + Phi(-h) = 1 to N Psi(m_i); the other N - 2 terms lie in (0, 1)
+    pair = sp.simplify(Phi((m - x_lo) / sigma) + Phi((m - x_hi) / sigma))
+    psi_low, psi_high = pair / N_modes, (N_modes - 2 + pair) / N_modes
+    # |Phi^{-1}(Psi(m_i))| <= Phi^{-1}(1 - 1/N) = q (Phi^{-1} is increasing and odd about 1/2)
+    quantile_low, quantile_high = Phi_inv(psi_low), Phi_inv(psi_high)
+    exp_factor = sp.simplify(1 / (sp.sqrt(2 * sp.pi) * phi(q)))   # exp(Phi^{-1}(Psi)^2 / 2) at |Phi^{-1}(Psi)| = q
+    inv_slope_bound = kernel_factor * exp_factor
+    # S_g(g^{-1}(m_i)) = 1 / (g^{-1})'(m_i)
+    sharp = sp.simplify(1 / inv_slope_bound)
+    printed_step4 = sp.exp(-(x_hi - x_lo)**2 / (8 * sigma**2)) * sp.exp(q**2) / sigma
     return [
         Part("inverse_map_slope", derived=step1, printed=_inverse_map_slope_printed(Psi(y), y),
              equation=r"(g^{-1})'(y)"),
         Part("inverse_map_slope_mixture", derived=step2, printed=step2_printed, domain=_moderate_point,
              equation=r"(g^{-1})'(y),\ N=3"),
-        Part("midpoint_kernel", derived=sp.simplify(kernel_at_mid),
+        Part("midpoint_kernel", derived=largest_kernel,
              printed=sp.exp(-(x_hi - x_lo)**2 / (8 * sigma**2)), equation=r"K_\sigma(m_i, x_i)\sqrt{2\pi}\sigma"),
-        Part("neighbour_cdf_pair", derived=sp.simplify(pair), equation=r"\Phi(h)+\Phi(-h)"),
-        Part("bound", derived=sp.simplify(1 / inv_slope_bound), printed=printed_bound_1d(),
-             equation=r"\mathcal{S}_g(x_*)"),
-        Part("sharp_bound", derived=sp.simplify(1 / sharp_inv_slope_bound), equation=r"\mathcal{S}_g(x_*)"),
+        Part("kernel_sum_bound", derived=kernel_factor,
+             printed=N_modes * sp.exp(-(x_hi - x_lo)**2 / (8 * sigma**2)) / (N_modes * sigma),
+             equation=r"\frac{1}{N\sigma}\sum_j K_j(m_i) \le"),
+        Part("neighbour_cdf_pair", derived=pair, equation=r"\Phi(h)+\Phi(-h)"),
+        Part("quantile_at_midpoint_symmetric", derived=sp.simplify(quantile_low + quantile_high),
+             printed=sp.Integer(0), domain=_quantile_point, equation=r"\Phi^{-1}(1/N) + \Phi^{-1}(1 - 1/N)"),
+        Part("quantile_at_midpoint_bound", derived=quantile_high, equation=r"|\Phi^{-1}(\Psi(m_i))| \le q"),
+        Part("exp_factor (printed bound implied)", derived=implied_upper(exp_factor, sp.exp(q**2)),
+             printed=sp.exp(q**2), equation=r"\exp(\Phi^{-1}(\Psi(m_i))^2/2) \le"),
+        Part("inverse_slope_bound (printed bound implied)", derived=implied_upper(inv_slope_bound, printed_step4),
+             printed=printed_step4, equation=r"(g^{-1})'(m_i) \le"),
+        Part("bound (printed bound implied)", derived=implied_lower(sharp, printed_bound_1d()),
+             printed=printed_bound_1d(), equation=r"\mathcal{S}_g(x_*) \ge"),
+        Part("sharp_bound", derived=sharp, equation=r"\mathcal{S}_g(x_*)"),
     ]
+
+
+def _quantile_point(rnd: random.Random) -> dict:
+    return {N_modes: sp.Integer(rnd.randint(2, 12))}
 
 
 # ================================================================= Theorem 3.2 / C.4
@@ -219,6 +287,23 @@ def _nd_point(rnd: random.Random) -> dict:
             delta: sp.Rational(rnd.randint(1, 8), 8)}
 
 
+def isotropic_kernel_at_distance(dim=n, dist=D):
+    """(2 pi sigma^2)^{-n/2} exp(-dist^2/(2 sigma^2)): one component of Assumption 2.1 at distance ``dist``.
+
+    Derived as the product of the n one-dimensional densities phi(t_j/sigma)/sigma, summed in log space
+    over j = 1..n with sum_j t_j^2 = dist^2.
+    """
+    t, j = sp.IndexedBase("t"), sp.Symbol("j", integer=True, positive=True)
+    log_terms = sp.Add.make_args(sp.expand(sp.expand_log(sp.log(phi(t[j] / sigma) / sigma), force=True)))
+    total = 0
+    for term in log_terms:
+        if term.has(t):
+            total += sp.simplify(term / t[j]**2) * dist**2   # sum_j c t_j^2 = c dist^2
+        else:
+            total += sp.Sum(term, (j, 1, dim)).doit()
+    return sp.exp(total)
+
+
 @REGISTRY.claim(
     "thm-3.2", source="Theorem 3.2, Section 3.2 (= Theorem C.4, proof in Appendix C.6)",
     title="steepness lower bound M for maps pushing the truncated Gaussian N_r(0, I_n) to p_data",
@@ -242,19 +327,26 @@ def steepness_nd():
     t = sp.Symbol("t", real=True)
     trunc_slope = sp.diff((Phi(t) - Phi(-r_ball)) / (Phi(r_ball) - Phi(-r_ball)), t)
     g1_slope_min = sp.simplify(trunc_slope.subs(t, r_ball))
-    # density of p_data at a point at distance >= D from every mode is at most the largest kernel there
-    kernel_max = sp.exp(-D**2 / (2 * sigma**2)) / (2 * sp.pi * sigma**2)**(n / 2)
-    det_bound = delta**n / kernel_max   # |det J_g1| >= delta^n and |det J_g2| >= 1 / p_data
+    delta_printed = sp.exp(-r_ball**2 / 2) / sp.sqrt(2 * sp.pi)
+    # p_data at a point at distance >= D from every mode: the mean of N kernels, each at most the kernel at D
+    kernel_max = sp.powsimp(isotropic_kernel_at_distance(), force=True)
+    # |det J_g| = |det J_g2| |det J_g1| >= (1 / p_data(g_2(y_0))) delta^n   (Lemma C.2 and Phi_r' >= delta)
+    det_bound = delta**n / kernel_max
     det_printed = (sp.sqrt(2 * sp.pi) * sigma * delta)**n * sp.exp(D**2 / (2 * sigma**2))
-    # S_g >= |det J_g|^{1/n} (|det A| <= ||A||_2^n)
-    m_from_det = _simplify_positive((det_bound**(1 / n)).subs(delta, sp.exp(-r_ball**2 / 2) / sp.sqrt(2 * sp.pi)))
+    # S_g = ||J_g||_2 >= |det J_g|^{1/n}  (|det A| is the product of n singular values, each <= ||A||_2)
+    m_from_det = _simplify_positive((det_bound**(1 / n)).subs(delta, delta_printed))
     # the direct route: |det J_g(z)| = p_z(z)/p_data(g(z)) >= [phi_n(r e_1)/P(B_r)] / kernel_max
     normaliser = sp.Function("P_r", positive=True)(n, r_ball)
-    direct = (sp.exp(-r_ball**2 / 2) / (2 * sp.pi)**(n / 2) / normaliser) / kernel_max
+    direct = (isotropic_kernel_at_distance(n, r_ball).subs(sigma, 1) / normaliser) / kernel_max
     return [
         Part("g1_slope_min", derived=g1_slope_min, equation=r"\min_{|t|<r}\Phi_r'(t)"),
+        Part("delta <= min Phi_r' (printed bound implied)", derived=sp.Min(g1_slope_min, delta_printed),
+             printed=delta_printed, equation=r"\delta \le \min\Phi_r'"),
         Part("g1_push_forward_uniform", derived=sp.Matrix([_g1_push_forward_density(d) for d in (1, 2, 3)]),
              printed=sp.Matrix([1, 1, 1]), equation=r"p_{g_{1\#}p_z}\ (n = 1, 2, 3)"),
+        Part("kernel at distance D", derived=kernel_max,
+             printed=sp.exp(-D**2 / (2 * sigma**2)) / (2 * sp.pi * sigma**2)**(n / 2), domain=_nd_point,
+             equation=r"\hat f(\lambda\bar{\mathbf{x}}) \le"),
         Part("det_bound", derived=det_bound, printed=det_printed, domain=_nd_point,
              equation=r"|\det J_g(\mathbf{y}_0)|"),
         Part("M", derived=m_from_det, printed=printed_bound_nd(), domain=_nd_point, equation="M"),

@@ -216,23 +216,33 @@ def _table2_parts(case):
     return parts
 
 
-def _register_case(case, p_g_text):
-    @REGISTRY.claim(
-        f"prop-c.{case}", source=f"Proposition C.{case}, Appendix C.3",
-        title=f"Table 2 case {case}: closed forms of r and grad r, and where the field points",
-        section="C.3 Properties of particle update dynamics (data-dependent)",
-        assumptions=(f"p_data = (1/4) sum N([+-{mode_offset(case)}, +-{mode_offset(case)}], 0.1 I_2)",
-                     f"p_g = {p_g_text}", "covariances printed as variances"))
-    def build():
-        return _table2_parts(case)
-    build.__qualname__ = f"table2_case_{case}"
-    return build
+def _table2_claim(case, p_g_text) -> dict:
+    """The registry entry of Proposition C.<case> (all but the id, which each decorator writes literally)."""
+    return dict(source=f"Proposition C.{case}, Appendix C.3",
+                title=f"Table 2 case {case}: closed forms of r and grad r, and where the field points",
+                section="C.3 Properties of particle update dynamics (data-dependent)",
+                assumptions=(f"p_data = (1/4) sum N([+-{mode_offset(case)}, +-{mode_offset(case)}], 0.1 I_2)",
+                             f"p_g = {p_g_text}", "covariances printed as variances"))
 
 
-table2_case_1 = _register_case(1, "N([0, 0], 0.2 I_2)")
-table2_case_2 = _register_case(2, "U([-2, 2] x [-2, 2])")
-table2_case_3 = _register_case(3, "N([1, 1], I_2)")
-table2_case_4 = _register_case(4, "N([3, 3], 3 I_2)")
+@REGISTRY.claim("prop-c.1", **_table2_claim(1, "N([0, 0], 0.2 I_2)"))
+def table2_case_1():
+    return _table2_parts(1)
+
+
+@REGISTRY.claim("prop-c.2", **_table2_claim(2, "U([-2, 2] x [-2, 2])"))
+def table2_case_2():
+    return _table2_parts(2)
+
+
+@REGISTRY.claim("prop-c.3", **_table2_claim(3, "N([1, 1], I_2)"))
+def table2_case_3():
+    return _table2_parts(3)
+
+
+@REGISTRY.claim("prop-c.4", **_table2_claim(4, "N([3, 3], 3 I_2)"))
+def table2_case_4():
+    return _table2_parts(4)
 
 
 # --------------------------------------------------------------------------- Proposition D.1

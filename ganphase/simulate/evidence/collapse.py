@@ -27,7 +27,8 @@ import torch
 from ganphase.simulate.models import ModelConfig, build_models
 from ganphase.simulate.particle_gan import discriminator_field
 from ganphase.theory import collapse as theory
-from ganphase.theory.claims import REGISTRY, Evidence
+from ganphase.simulate.evidence import Evidence, evidence_of
+from ganphase.theory.claims import REGISTRY
 from ganphase.theory.symbols import s as s_sym, sigma as sigma_sym
 
 TOL = 1e-9
@@ -103,7 +104,7 @@ def _rel(a, b) -> float:
 
 
 # ----------------------------------------------------------------------------- Section 4.1
-@REGISTRY.evidence("sec-4.1")
+@evidence_of("sec-4.1")
 def field_norm_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     f = _formulas()
     trials = 400 if thorough else 100
@@ -153,7 +154,7 @@ def updated_jacobian_check(n: int, step: float, seed: int, batch: int = 8) -> fl
     return worst
 
 
-@REGISTRY.evidence("thm-4.1")
+@evidence_of("thm-4.1")
 def updated_jacobian_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     trials = 6 if thorough else 3
     worst = 0.0
@@ -196,7 +197,7 @@ def _theorem_range(rng: np.random.Generator, n: int) -> tuple[float, float, floa
     return sigma, r, (4 * sigma - r) ** 2 * float(rng.uniform(0.001, 0.999))
 
 
-@REGISTRY.evidence("thm-4.2")
+@evidence_of("thm-4.2")
 def steepness_drop_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     trials = 300 if thorough else 80
     rows = []
@@ -207,7 +208,7 @@ def steepness_drop_evidence(rng: np.random.Generator, thorough: bool) -> Evidenc
     if errors > TOL:
         bad = max(rows, key=lambda c: max(c["H_error"], c["eig_error"], c["norm_error"]))
         return Evidence("failed", f"autograd disagrees with the derived H / eigenvalues / norm: {errors:.2e}",
-                        counterexample=bad)
+                        counterexample=bad, derived_status="failed", derived_detail="the derived H / eigenvalues / norm")
     multi = [c for c in rows if c["n"] > 1]
     violated = [c for c in multi if c["bound_violated"]]
     inside = [c for c in multi if c["s"] <= c["s_limit_derived"]]
@@ -225,12 +226,12 @@ def steepness_drop_evidence(rng: np.random.Generator, thorough: bool) -> Evidenc
               f"with s <= r(4 sigma - r)^2/(2 sigma) (derived) the bound held at all {len(inside)} such points "
               f"({len(inside_bad)} failures); n = 1: {len(one_d_bad)} failures.  Simplest failure: sigma = r = 1, s = 8: "
               f"||I + sH||_2 = {simple['norm_I_plus_sH']:.6g} vs printed factor {simple['printed_factor']:.6g}")
-    if inside_bad or one_d_bad:
-        return Evidence("failed", detail + " -- the bound also failed inside the derived range",
-                        counterexample=(inside_bad or one_d_bad)[0])
+    derived = dict(derived_status="failed" if inside_bad or one_d_bad else "passed",
+                   derived_detail=f"with s <= r(4 sigma - r)^2/(2 sigma) (derived; n = 1: s < (4 sigma - r)^2) the "
+                                  f"bound failed at {len(inside_bad) + len(one_d_bad)} of {len(inside) + len(rows) - len(multi)} points")
     if violated or simple["bound_violated"]:
-        return Evidence("failed", detail, counterexample=simple)
-    return Evidence("passed", detail)
+        return Evidence("failed", detail, counterexample=simple, **derived)
+    return Evidence("passed", detail, **derived)
 
 
 # ----------------------------------------------------------------------------- Appendix G.1
@@ -245,8 +246,36 @@ def vanishing_radius(centre: torch.Tensor, direction: torch.Tensor, sigma: float
     return (lo + hi) / 2
 
 
-@REGISTRY.evidence("app-g.1")
+# a short NSGAN run on the toy (the quick profile of Figure 11): Adam, MLP 64 x 3, 20 epochs of 40 iterations
+TOY_RUN = dict(data="gmm-2d", epochs=20, optimizer="adam", lr_g=2e-3, lr_d=2e-3, hidden=(64, 64, 64),
+               batch_size=64, max_iterations_per_epoch=40, monitor=False, evaluator=False, eval_every=1000,
+               keep_last=1, progress=False, device="cpu")
+OBSERVED_RADIUS, OBSERVED_TOLERANCE = 0.4, 0.1   # the paper: "approximately 0.4"
+from ganphase.simulate.radial import R_MAX as R_MAX_TOY  # noqa: E402
+
+
+def trained_toy_radii(seed: int) -> dict:
+    """Train the short toy run in a temporary folder; the radial profile radii of its last discriminator."""
+    import tempfile
+
+    from ganphase.simulate.data import mixture_spec
+    from ganphase.simulate.radial import flat_radius, half_radius, radial_profiles
+    from ganphase.simulate.train import TrainConfig, load_discriminator, train
+
+    with tempfile.TemporaryDirectory() as folder:
+        summary = train(TrainConfig(out=folder, seed=seed, **TOY_RUN))
+        D = load_discriminator(folder, summary["epochs_run"], device="cpu")
+        centres, _ = mixture_spec("gmm-2d")
+        radii, d_prof, g_prof = radial_profiles(D, centres)
+    return {"seed": seed, "epochs": summary["epochs_run"], "r_flat": flat_radius(radii, g_prof),
+            "r_half": half_radius(radii, d_prof), "r_peak": float(radii[int(np.argmax(g_prof))]),
+            "d_at_centre": float(d_prof[0]), "d_at_r_max": float(d_prof[-1])}
+
+
+@evidence_of("app-g.1")
 def vanishing_radius_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
+    """Printed: a trained discriminator vanishes ~0.4 from the mode centres.  Derived: the linear d of Assumption
+    4.1 vanishes at 4 sigma (bisection along random rays)."""
     predicted = float(REGISTRY["app-g.1"].derived("radius for sigma^2 = 0.0125"))
     rays = 32 if thorough else 8
     radii = []
@@ -256,9 +285,20 @@ def vanishing_radius_evidence(rng: np.random.Generator, thorough: bool) -> Evide
             radii.append(vanishing_radius(TOY_CENTRES[i:i + 1], (v / v.norm())[None], TOY_SIGMA, TOY_CENTRES))
     err = max(abs(r - predicted) for r in radii)
     gap = float(torch.pdist(TOY_CENTRES).min())
-    detail = (f"toy mixture, {len(radii)} rays: bisection radius {min(radii):.12f}..{max(radii):.12f} vs derived "
-              f"4 sigma = {predicted:.12f} (printed 0.45; the paper observes ~0.4 with its trained discriminator, "
-              f"{(0.4 - predicted) / predicted:+.1%}); nearest modes {gap:.3g} apart >= 8 sigma = {8 * TOY_SIGMA:.4g}")
-    if err > 1e-12 or gap < 8 * TOY_SIGMA:
-        return Evidence("failed", detail, counterexample={"max_radius_error": err, "nearest_mode_distance": gap})
-    return Evidence("passed", detail)
+    derived_ok = err <= 1e-12 and gap >= 8 * TOY_SIGMA
+    derived = dict(derived_status="passed" if derived_ok else "failed",
+                   derived_detail=f"linear d of Assumption 4.1, {len(radii)} rays: bisection radius {min(radii):.12f}.."
+                                  f"{max(radii):.12f} vs derived 4 sigma = {predicted:.12f}; nearest modes {gap:.3g} apart "
+                                  f">= 8 sigma = {8 * TOY_SIGMA:.4g}")
+    run = trained_toy_radii(int(rng.integers(1 << 20)))
+    r_flat = run["r_flat"]
+    ok = r_flat is not None and abs(r_flat - OBSERVED_RADIUS) <= OBSERVED_TOLERANCE
+    detail = (f"short NSGAN run on the toy ({run['epochs']} epochs x {TOY_RUN['max_iterations_per_epoch']} iterations, "
+              f"Adam, not 'trained until optimal'): d flattens out at r_flat = "
+              f"{'not within ' + str(R_MAX_TOY) if r_flat is None else format(r_flat, '.3f')} (printed ~{OBSERVED_RADIUS}, "
+              f"accepted +-{OBSERVED_TOLERANCE}; 4 sigma = {predicted:.3f}), steepest descent at {run['r_peak']:.3f}, "
+              f"d = {run['d_at_centre']:.3f} at the centres and {run['d_at_r_max']:.3f} at distance {R_MAX_TOY}")
+    if not ok:
+        return Evidence("failed", detail, counterexample=run, **derived)
+    return Evidence("passed", detail, **derived)
+

@@ -28,7 +28,7 @@ from ganphase.simulate.mixtures import GaussianMixture
 from ganphase.simulate import ode
 from ganphase.simulate.pushforward import PushforwardFlow, latent_grid, run_flow
 from ganphase.theory import dynamics as th
-from ganphase.theory.claims import REGISTRY, Evidence
+from ganphase.simulate.evidence import Evidence, evidence_of
 
 FLOW_TOL = 2e-3          # relative error of d/dt g'(0) on the finer grid
 REFINEMENT_GAIN = 8.0    # halving h must shrink it at least this much (the stencils are 6th-8th order)
@@ -62,8 +62,11 @@ def _flow_cases(rng, thorough):
 
 
 def _flow_check(rng, thorough, printed_form):
-    """Check derived and printed right-hand sides against the flow; returns (failure or None, detail)."""
-    lines, failure = [], None
+    """Check derived and printed right-hand sides against the flow.
+
+    Returns (derived failure or None, printed failure or None, detail); a failure is (sentence, input).
+    """
+    lines, failure, printed_failure = [], None, None
     for mu, sigma, a0 in _flow_cases(rng, thorough):
         coarse, fine = sigma / 16, sigma / 32
         err_c, _ = flow_rate_errors(mu, sigma, a0, coarse)
@@ -76,20 +79,27 @@ def _flow_check(rng, thorough, printed_form):
         if failure is None and (d_f > FLOW_TOL or d_f * REFINEMENT_GAIN > max(d_c, 1e-12)):
             failure = ("the derived right-hand side does not match the simulated flow to the grid's accuracy",
                        {**case, **err_f["derived"], "spacing": fine, "coarse_error": d_c})
-        if failure is None and p_f["max_rel_error"] > 10 * d_f + FLOW_TOL:
-            failure = (f"the {printed_form} right-hand side disagrees with the simulated flow",
+        if printed_failure is None and p_f["max_rel_error"] > 10 * d_f + FLOW_TOL:
+            printed_failure = (f"the {printed_form} right-hand side disagrees with the simulated flow",
                        {**case, "spacing": fine, "slope": p_f["slope"], "third": p_f["third"], "t": p_f["t"],
                         "measured": p_f["measured"], "printed": p_f["predicted"],
                         "derived": ode.steepness_rhs("derived")(mu, sigma, p_f["slope"], p_f["third"])})
-    return failure, "; ".join(lines)
+    return failure, printed_failure, "; ".join(lines)
 
 
-@REGISTRY.evidence("thm-3.3")
+def _split(printed_failure, derived_failure, detail, derived_detail) -> Evidence:
+    """Evidence with status from the printed check and derived_status from the derived one."""
+    derived = dict(derived_status="failed" if derived_failure else "passed",
+                   derived_detail=(derived_failure[0] + "; " if derived_failure else "") + derived_detail)
+    if printed_failure:
+        return Evidence("failed", f"{printed_failure[0]}: {detail}", counterexample=printed_failure[1], **derived)
+    return Evidence("passed", detail, **derived)
+
+
+@evidence_of("thm-3.3")
 def steepness_ode_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
-    failure, detail = _flow_check(rng, thorough, "printed-main")
-    if failure:
-        return Evidence("failed", f"{failure[0]}: {detail}", counterexample=failure[1])
-    return Evidence("passed", "push-forward flow vs d/dt g'(0): " + detail)
+    failure, printed_failure, detail = _flow_check(rng, thorough, "printed-main")
+    return _split(printed_failure, failure, "push-forward flow vs d/dt g'(0): " + detail, "the derived right-hand side vs the flow")
 
 
 # --------------------------------------------------------------------------- Theorem C.6's intermediate values
@@ -148,7 +158,7 @@ def _density_checks(rng, thorough):
     return checks
 
 
-@REGISTRY.evidence("thm-c.6")
+@evidence_of("thm-c.6")
 def theorem_c6_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     lines, derived_fail, printed_fail = [], None, None
     for name, inputs, numeric, derived, printed, tol in _density_checks(rng, thorough):
@@ -158,20 +168,13 @@ def theorem_c6_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
             derived_fail = {"check": name, **inputs, "numeric": numeric, "derived": derived, "tolerance": tol}
         if printed_fail is None and printed is not None and abs(numeric - printed) > 10 * tol:
             printed_fail = {"check": name, **inputs, "numeric": numeric, "printed": printed, "derived": derived}
-    flow_failure, flow_detail = _flow_check(rng, thorough, "printed-proof")
+    flow_failure, flow_printed_failure, flow_detail = _flow_check(rng, thorough, "printed-proof")
     detail = "; ".join(lines) + "; flow: " + flow_detail
-    if derived_fail:
-        return Evidence("failed", "a derived intermediate value disagrees with the numerics: " + detail,
-                        counterexample=derived_fail)
-    if flow_failure and "derived" in flow_failure[0]:
-        return Evidence("failed", flow_failure[0] + ": " + detail, counterexample=flow_failure[1])
-    if printed_fail:
-        return Evidence("failed", f"printed {printed_fail['check']} disagrees with the numerics "
-                        "(the derivation agrees): " + detail, counterexample=printed_fail)
-    if flow_failure:
-        return Evidence("failed", flow_failure[0] + " (the derivation agrees): " + detail,
-                        counterexample=flow_failure[1])
-    return Evidence("passed", detail)
+    derived_failure = (("a derived intermediate value disagrees with the numerics", derived_fail) if derived_fail
+                       else flow_failure)
+    printed_failure = ((f"printed {printed_fail['check']} disagrees with the numerics", printed_fail) if printed_fail
+                       else flow_printed_failure)
+    return _split(printed_failure, derived_failure, detail, "derived intermediate values and right-hand side vs numerics")
 
 
 # --------------------------------------------------------------------------- Theorem C.5 and Proposition D.2
@@ -244,21 +247,17 @@ def _recurrence_evidence(rng, thorough, suboptimal_list):
             derived_fail = {**inputs, "numeric": a1, "derived": derived}
         if printed_fail is None and abs(a1 - printed) > 1e-4 * (1 + a1):
             printed_fail = {**inputs, "numeric": a1, "printed": printed, "derived": derived}
-    detail = "; ".join(lines)
-    if derived_fail:
-        return Evidence("failed", "the derived recurrence disagrees with one numerical step: " + detail,
-                        counterexample=derived_fail)
-    if printed_fail:
-        return Evidence("failed", "the printed recurrence disagrees with one numerical step of Algorithm 1 "
-                        "(the derivation agrees): " + detail, counterexample=printed_fail)
-    return Evidence("passed", detail)
+    return _split(printed_fail and ("the printed recurrence disagrees with one numerical step of Algorithm 1",
+                                    printed_fail),
+                  derived_fail and ("the derived recurrence disagrees with one numerical step", derived_fail),
+                  "; ".join(lines), "the derived recurrence vs one numerical step of Algorithm 1")
 
 
-@REGISTRY.evidence("thm-c.5")
+@evidence_of("thm-c.5")
 def theorem_c5_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     return _recurrence_evidence(rng, thorough, [None])
 
 
-@REGISTRY.evidence("prop-d.2")
+@evidence_of("prop-d.2")
 def proposition_d2_evidence(rng: np.random.Generator, thorough: bool) -> Evidence:
     return _recurrence_evidence(rng, thorough, _suboptimal_choices())

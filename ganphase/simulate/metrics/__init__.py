@@ -18,6 +18,7 @@ import time
 import numpy as np
 import torch
 
+from ganphase.simulate.data import STACKED, stacked_modes
 from ganphase.simulate.device import resolve_device
 from ganphase.simulate.metrics.classifier import IMAGE_NAMES, get_classifier, to_side
 from ganphase.simulate.metrics.fitting import TAU, class_histogram, classes_covered, mixed_share, pair_counts, \
@@ -25,7 +26,6 @@ from ganphase.simulate.metrics.fitting import TAU, class_histogram, classes_cove
 from ganphase.simulate.metrics.frechet import frechet_distance, gaussian_fit
 from ganphase.simulate.metrics.mixture import mixture_metrics
 from ganphase.simulate.metrics.prdc import knn_radii, prdc, support_precision_recall
-from ganphase.simulate.data import STACKED, stacked_modes
 from ganphase.simulate.metrics.stacked import N_MODES, stacked_metrics
 
 __all__ = ["Evaluator"]
@@ -100,9 +100,9 @@ class Evaluator:
         self.stacked = dataset_name == STACKED
         if real_x.dim() != 4:
             raise ValueError(f"real_x of {dataset_name} must be images (N, C, H, W), got shape {tuple(real_x.shape)}")
-        self.classifier, self.classifier_info = get_classifier("mnist" if self.stacked else dataset_name, cache_dir=cache_dir, data_dir=data_dir,
-                                                               device=self.device, seed=classifier_seed,
-                                                               progress=progress, **(classifier_options or {}))
+        self.classifier, self.classifier_info = get_classifier(
+            "mnist" if self.stacked else dataset_name, cache_dir=cache_dir, data_dir=data_dir, device=self.device,
+            seed=classifier_seed, progress=progress, **(classifier_options or {}))
         self.channels = 3 if self.stacked else self.classifier.in_channels
         if real_x.shape[1] != self.channels:
             raise ValueError(f"real_x has {real_x.shape[1]} channels, {dataset_name} images have {self.channels}")

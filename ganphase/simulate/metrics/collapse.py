@@ -8,8 +8,13 @@ of a run (``metrics.jsonl`` / ``evaluation.jsonl``: dicts with ``"epoch"`` and
 skipped), in evaluation order t = 1..T:
 
 * coverage criterion: c_t = ``modes_covered`` (mixtures) or ``classes_covered``
-  (images), M_t = max_{s <= t} c_s its running maximum; evaluation t is
-  *collapsed* when c_t < ``coverage_fraction`` * M_t (default 1/2);
+  (images), M_t = max_{s <= t} c_s its running maximum, K the number of modes
+  (``n_modes``) or classes (``n_classes``); evaluation t is *collapsed* when the
+  fitting has reached M_t >= ``fitted_fraction`` * K (default 1/2) and
+  c_t < ``coverage_fraction`` * M_t (default 1/2). The first condition keeps the
+  wandering of the first evaluations (2 modes, then 0, while the generator still
+  moves towards the data) from counting as a collapse; where K is not recorded
+  it is not applied;
 * Frechet criterion (images, when ``"fd"`` is present): f_t > ``fd_ratio`` *
   min_{s <= t} f_s (default 2);
 * a criterion's onset is the first t at which its condition holds at t and at
@@ -27,6 +32,7 @@ from __future__ import annotations
 import math
 
 COVERAGE_FRACTION = 0.5
+FITTED_FRACTION = 0.5
 FD_RATIO = 2.0
 PATIENCE = 2
 
@@ -69,12 +75,15 @@ def criterion_onsets(metric_rows, coverage_fraction: float = COVERAGE_FRACTION, 
     evals = _evals(metric_rows)
     out = {"coverage": None, "fd": None}
     key = "modes_covered" if any("modes_covered" in ev for _, ev in evals) else "classes_covered"
+    total = next((k for _, ev in evals if (k := _number(ev, "n_modes" if key == "modes_covered" else "n_classes"))),
+                 None)
+    fitted = FITTED_FRACTION * total if total else -math.inf
     series = [(e, _number(ev, key)) for e, ev in evals]
     series = [(e, v) for e, v in series if v is not None]
     flags, best = [], -math.inf
     for _, c in series:
         best = max(best, c)
-        flags.append(c < coverage_fraction * best)
+        flags.append(best >= fitted and c < coverage_fraction * best)
     t = _onset(flags, patience)
     out["coverage"] = None if t is None else series[t][0]
     if fd_ratio is not None:

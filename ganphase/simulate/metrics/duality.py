@@ -34,11 +34,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganphase.simulate.device import resolve_device
+from ganphase.simulate.nsgan import discriminator_loss
+from ganphase.simulate.nsgan import generator_loss as nonsaturating_loss
 
 
 def value_from_logits(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """F = mean log sigmoid(a_real) + mean log(1 - sigmoid(a_fake)), in log space (softplus)."""
-    return -F.softplus(-real_logits).mean() - F.softplus(fake_logits).mean()
+    return -discriminator_loss(real_logits, fake_logits)
 
 
 def gan_value(G: nn.Module, D: nn.Module, x: torch.Tensor, z: torch.Tensor) -> float:
@@ -111,7 +113,7 @@ def duality_gap(G: nn.Module, D: nn.Module, real_x: torch.Tensor, latent_dim: in
     opt = torch.optim.Adam(g_w.parameters(), lr=lr, betas=(0.5, 0.999))
     for _ in range(steps):
         a = D0(g_w(latent(batch_size))).flatten()
-        loss = F.softplus(-a).mean() if generator_loss == "nonsaturating" else -F.softplus(a).mean()
+        loss = nonsaturating_loss(a) if generator_loss == "nonsaturating" else -F.softplus(a).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

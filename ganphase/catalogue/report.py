@@ -1,4 +1,4 @@
-"""The claims table and errata, computed from the registry every time.
+"""The claims table and errata, computed from the catalogue every time.
 
 ``claim_rows`` evaluates every claim (verdict from printed vs derived, plus the
 quick numerical evidence); ``errata_markdown`` writes, for every claim whose
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ganphase.theory.claims import REGISTRY, Claim
+from ganphase.catalogue import CATALOGUE
+from ganphase.theory.claims import Claim
 
 
 def _latex(expr) -> str | None:
@@ -23,7 +24,7 @@ def claim_row(claim: Claim, seed: int = 0, evidence: bool = True, thorough: bool
     """
     verdict, counterexample = claim.verdict(seed)
     if evidence and ev is None:
-        ev = REGISTRY.run_evidence(claim.id, seed=seed, thorough=thorough)
+        ev = CATALOGUE.run_evidence(claim.id, seed=seed, thorough=thorough)
     parts = claim.parts()
     return {
         "id": claim.id,
@@ -41,21 +42,20 @@ def claim_row(claim: Claim, seed: int = 0, evidence: bool = True, thorough: bool
         "evidence": ev.status if ev else "none",
         "evidence_detail": ev.detail if ev else "",
         "evidence_counterexample": dict(ev.counterexample) if ev and ev.counterexample else None,
+        "evidence_derived": ev.derived_status if ev else "none",
+        "evidence_derived_detail": ev.derived_detail if ev else "",
     }
 
 
 def _evidence_in_worker(ids: list[str], seed: int) -> dict:
     """Run the quick evidence of ``ids`` (in a separate process; its results are independent of where it runs)."""
-    from ganphase.theory.claims import load
-
-    load(evidence=True)
-    return {i: REGISTRY.run_evidence(i, seed=seed) for i in ids}
+    return {i: CATALOGUE.run_evidence(i, seed=seed) for i in ids}
 
 
 def claim_rows(ids=None, seed: int = 0, evidence: bool = True, progress: bool = False) -> list[dict]:
     """Rows of the claims table; with several claims and cores, the evidence runs in a second process
     while this one derives and compares (the two halves take similar time)."""
-    claims = [REGISTRY[i] for i in ids] if ids else list(REGISTRY)
+    claims = [CATALOGUE[i] for i in ids] if ids else list(CATALOGUE)
     pending = _start_evidence([c.id for c in claims], seed) if evidence and len(claims) > 1 else None
     iterated = claims
     if progress:
@@ -95,9 +95,10 @@ def _finish_evidence(pending):
 
 
 def table_text(rows: list[dict]) -> str:
-    """Plain-text table: id, where printed, verdict, evidence, assumptions."""
-    head = ("id", "where printed", "verdict", "evidence", "assumptions")
-    lines = [(r["id"], r["source"], r["verdict"], r["evidence"], "; ".join(r["assumptions"]) or "-") for r in rows]
+    """Plain-text table: id, where printed, verdict, evidence (printed statement), derived evidence, assumptions."""
+    head = ("id", "where printed", "verdict", "evidence", "derived", "assumptions")
+    lines = [(r["id"], r["source"], r["verdict"], r["evidence"], r.get("evidence_derived", "none"),
+              "; ".join(r["assumptions"]) or "-") for r in rows]
     widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h) for i, h in enumerate(head[:-1])]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths) + "  {}"
     out = [fmt.format(*head), fmt.format(*("-" * w for w in widths), "-" * 11)]
@@ -108,6 +109,26 @@ def table_text(rows: list[dict]) -> str:
                f"{counts['undecided']} undecided; evidence {ev['passed']} passed, {ev['failed']} failed, "
                f"{ev['none']} none")
     return "\n".join(out)
+
+
+def assignment_text(values: dict) -> str:
+    """A counterexample as readable text: ``σ = 7/4, r = 1: printed = -2.5, derived = -2.02273``."""
+    from ganphase.catalogue.mathml import SYMBOL_NAME
+
+    def one(k, v):
+        name = sp.pretty(sp.Symbol(k)) if SYMBOL_NAME.fullmatch(k) else k.replace("_", " ")
+        if isinstance(v, float):
+            v = f"{v:.6g}"
+        elif isinstance(v, (list, tuple)):
+            v = "(" + ", ".join(f"{x:.6g}" if isinstance(x, float) else str(x) for x in v) + ")"
+        return f"{name} = {v}"
+
+    if "point" in values:  # a part's counterexample: the point, then the two values there
+        values = dict(values)
+        point = ", ".join(one(k, v) for k, v in values.pop("point").items())
+        values.pop("entry", None)
+        return point + ": " + ", ".join(one(k.replace("_value", ""), v) for k, v in values.items())
+    return ", ".join(one(str(k), v) for k, v in values.items())
 
 
 def errata_markdown(rows: list[dict]) -> str:
@@ -125,18 +146,58 @@ def errata_markdown(rows: list[dict]) -> str:
         for p in r["parts"]:
             if p["verdict"] != "differs":
                 continue
-            claim = REGISTRY[r["id"]]
+            claim = CATALOGUE[r["id"]]
             part = claim.part(p["name"])
             out += [f"**{p['name']}**", "", f"- printed: $${sp.latex(part.printed)}$$",
                     f"- derived: $${sp.latex(part.derived)}$$",
-                    f"- counterexample: `{p['counterexample']}`", ""]
+                    f"- counterexample: {assignment_text(p['counterexample'])}", ""]
         out += [f"Do the paper's conclusions survive? {r['note'] or 'Not assessed.'}", ""]
     out += ["# Numerical evidence that fails", ""]
     if not failed:
         out.append("Every claim with numerical evidence passed it.")
     for r in failed:
         out += [f"- `{r['id']}` ({r['source']}): {r['evidence_detail']}"
-                + (f"; input: `{r['evidence_counterexample']}`" if r["evidence_counterexample"] else "")]
-    out += ["", "# All claims", "", "| id | where printed | verdict | evidence |", "|---|---|---|---|"]
-    out += [f"| `{r['id']}` | {r['source']} | {r['verdict']} | {r['evidence']} |" for r in rows]
+                + (f"; input: {assignment_text(r['evidence_counterexample'])}" if r["evidence_counterexample"] else "")]
+    out += ["", "# All claims", "",
+            "Evidence checks the statement as printed; the derived column checks the derived (corrected) statement.", "",
+            "| id | where printed | verdict | evidence | derived |", "|---|---|---|---|---|"]
+    out += [f"| `{r['id']}` | {r['source']} | {r['verdict']} | {r['evidence']} | {r.get('evidence_derived', 'none')} |"
+            for r in rows]
     return "\n".join(out) + "\n"
+
+
+README_BEGIN = "<!-- claims:begin (generated by `python tools/update_readme.py` from the registry; tests/test_readme_claims.py fails when it drifts) -->"
+README_END = "<!-- claims:end -->"
+
+
+def summary_line(rows: list[dict]) -> str:
+    """'N claims: a agree, d differ, u undecided; evidence p passed, f failed, n none; derived evidence ...'."""
+    verdicts = {v: sum(r["verdict"] == v for r in rows) for v in ("agrees", "differs", "undecided")}
+    text = (f"{len(rows)} claims: {verdicts['agrees']} agree, {verdicts['differs']} differ, "
+            f"{verdicts['undecided']} undecided")
+    if any("evidence" in r for r in rows):
+        for key, name in (("evidence", "evidence (printed statement)"), ("evidence_derived", "derived evidence")):
+            c = {v: sum(r.get(key, "none") == v for r in rows) for v in ("passed", "failed", "none")}
+            text += f"; {name} {c['passed']} passed, {c['failed']} failed, {c['none']} none"
+    return text
+
+
+def readme_block(rows: list[dict]) -> str:
+    """The README's claims section: the summary line and one row per claim that differs or fails its evidence."""
+    out = [README_BEGIN, "", f"**{summary_line(rows)}**", "",
+           "| claim | verdict | first differing part | evidence (printed) | derived evidence |",
+           "| --- | --- | --- | --- | --- |"]
+    for r in rows:
+        if r["verdict"] == "differs" or r.get("evidence") == "failed":
+            part = (r["counterexample"] or {}).get("part", "-").replace("|", r"\|")
+            out.append(f"| {r['id']} | {r['verdict']} | {part} | {r.get('evidence', '-')} | "
+                       f"{r.get('evidence_derived', '-')} |")
+    return "\n".join(out + ["", README_END])
+
+
+def replace_readme_block(text: str, block: str) -> str:
+    """``text`` with the part between README_BEGIN and README_END replaced by ``block``."""
+    start, end = text.find(README_BEGIN), text.find(README_END)
+    if start < 0 or end < start:
+        raise ValueError("README has no claims block (markers README_BEGIN ... README_END)")
+    return text[:start] + block + text[end + len(README_END):]
