@@ -16,15 +16,18 @@ COLLAPSING = {2: 6, 4: 8, 6: 8, 8: 3, 10: 2}   # coverage 3 < 8/2 at epochs 8 an
 STEADY = {2: 6, 4: 8, 6: 8, 8: 8, 10: 8}
 
 
-def write_run(path, spikes, coverage, quality=None, loss=1.0):
-    """A run folder with q_d = 5 (> k_d/(2 sigma) = 2) at the iteration indices ``spikes``, 0.1 elsewhere."""
+def write_run(path, spikes, coverage, quality=None, loss=1.0, every=1, warmup=0):
+    """A run folder with q_d = 5 (> k_d/(2 sigma) = 2) at the iteration indices ``spikes``, 0.1 elsewhere;
+    the monitors measure every ``every`` iterations (iteration numbers i + 1 divisible by it)."""
     run = RunFolder(path)
     run.path.mkdir(parents=True)
-    run.write_config({"train": {"data": "gmm-3d", "monitor_unit": "iteration"}, "model": {}, "thresholds": THRESHOLDS})
+    run.write_config({"train": {"data": "gmm-3d", "monitor_unit": "iteration", "monitor_every": every}, "model": {},
+                      "thresholds": {**THRESHOLDS, "warmup": warmup}})
     quality = quality or {}
     for e in range(1, EPOCHS + 1):
         rows = [{"epoch": e, "iteration": i + 1, "q_d": 5.0 if i in spikes else 0.1, "steepness": 1.0,
-                 "delta_steepness": 0.0, "stop": i in spikes} for i in range((e - 1) * IT, e * IT)]
+                 "delta_steepness": 0.0, "stop": i in spikes and i + 1 > warmup}
+                for i in range((e - 1) * IT, e * IT) if (i + 1) % every == 0]
         run.append_monitor(rows)
         row = {"epoch": e, "iterations": IT, "loss_d": loss, "loss_g": loss, "d_real": 0.5, "d_fake": 0.5,
                "q_d": float(np.mean([r["q_d"] for r in rows])), "steepness": 1.0, "delta_steepness": 0.0,
@@ -83,6 +86,17 @@ def test_per_run_outcomes_by_hand(small):
     last = _rows(result, "last")
     assert [last[s]["modes_rel"] for s in range(4)] == [2 / 8, 2 / 8, 1.0, 2 / 8]
     assert result.agreement == {"A": [4, 4]}                    # the replay stops where it_stop says
+
+
+def test_monitors_every_k_iterations_place_the_stop_and_the_warm_up_by_iteration(tmp_path):
+    # measured at iterations 2, 4, ...; spikes at iterations 14 (epoch 4) and 30 (epoch 8)
+    root = write_sweep(tmp_path / "sw", [("A", 0, ([13, 29], COLLAPSING, None, 1.0, 2, 0)),
+                                         ("A", 1, ([13, 29], COLLAPSING, None, 1.0, 2, 20))])
+    result = scoring.score(root, resamples=10)
+    r = _rows(result, "alg2")
+    assert (r[0]["stop_epoch"], r[0]["saved"]) == (3, pytest.approx(1 - 14 / 40))
+    assert (r[1]["stop_epoch"], r[1]["saved"]) == (7, pytest.approx(1 - 30 / 40))    # warm-up 20 iterations
+    assert result.agreement == {"A": [2, 2]}
 
 
 def test_last_selection_returns_the_last_evaluation_before_the_stop(small):

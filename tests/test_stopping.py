@@ -26,6 +26,18 @@ def test_default_rule_makes_the_decisions_of_early_stopping(rows, warmup, k_g):
     assert rule.stop_update == es.stop_iteration
 
 
+@given(traces, st.integers(0, 30), st.integers(1, 5))
+def test_measured_every_k_iterations_the_warm_up_counts_iterations_as_in_early_stopping(rows, warmup, k):
+    its = [k * (j + 1) for j in range(len(rows))]
+    es = EarlyStopping(3.0, 0.25, -0.3, 1, warmup)
+    rule = Algorithm2Rule(3.0, 0.25, -0.3, warmup)
+    live = [rule.update(*r, iteration=i) for r, i in zip(rows, its)]
+    assert live == [es.update(*r, iteration=i) for r, i in zip(rows, its)]
+    assert rule.stop_iteration == es.stop_iteration
+    q, s = np.array(rows, np.float64).T
+    assert rule.replay(q, s, iterations=its) == next((j for j, d in enumerate(live) if d), None)
+
+
 @given(traces, st.integers(0, 8), st.sampled_from([("q_d",), ("delta_s",), ("q_d", "delta_s")]),
        st.integers(1, 4), st.integers(1, 4))
 def test_vectorised_replay_is_the_first_stop_of_update(rows, warmup, parts, window, patience):

@@ -37,13 +37,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from ganphase.simulate import scoring
-from ganphase.simulate.run_folder import RunFolder
 
 VERDICTS = ("agrees", "differs", "undecided")
 RESAMPLES, SEED, MIN_RUNS = 2000, 0, 5
@@ -114,12 +112,7 @@ class Sweep:
             runs = [r for r in runs if r.setting in settings]
             if not runs:
                 raise ValueError(f"{path} holds no run of the settings {', '.join(settings)}")
-        configs = []
-        for r in runs:
-            try:
-                configs.append(RunFolder(Path(path) / r.folder).read_config()["train"])
-            except ValueError:
-                configs.append({})
+        configs = [r.config for r in runs]
         return cls(path, runs, [scoring.run_facts(r.traces) for r in runs], configs, **kw)
 
     def score(self):

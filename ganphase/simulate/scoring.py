@@ -109,6 +109,7 @@ class Run:
     traces: dict
     thresholds: dict | None
     status: str = "finished"
+    config: dict = field(default_factory=dict)    # config.json "train" (TrainConfig fields)
 
 
 def _coverage_key(traces) -> str | None:
@@ -137,8 +138,12 @@ def load_sweep(path) -> tuple[list[Run], list[str]]:
             th = {k: float(traces[f"threshold_{k}"]) for k in ("k_d", "sigma", "k_g", "warmup")
                   if f"threshold_{k}" in traces}
             th = th if len(th) == 4 and all(map(math.isfinite, th.values())) else None
+        try:
+            config = run.read_config()["train"]
+        except ValueError:
+            config = {}
         runs.append(Run(str(row.get("setting", row["folder"].split("/")[0])), int(row.get("seed", -1)),
-                        row["folder"], traces, th, str(row.get("status", "finished"))))
+                        row["folder"], traces, th, str(row.get("status", "finished")), config))
     if not runs:
         raise ValueError(f"{path} holds no run with traces.npz to score" +
                          (f" ({len(left_out)} left out, e.g. {left_out[0]})" if left_out else ""))
@@ -175,21 +180,44 @@ def run_facts(traces) -> dict:
             "last_epoch": int(traces["epoch"][-1]) if len(traces["epoch"]) else 0}
 
 
-def _inputs(rule, traces, facts):
-    """(arrays fed to update, epoch s of a stop at each step, iterations trained at each step)."""
+def measured_iterations(traces, every: int = 1) -> np.ndarray:
+    """The training iteration of each ``it_*`` entry: ``it_iteration`` where the traces hold it, else the
+    multiples of the monitors' period ``every`` among the iterations (e - 1) n + 1 .. (e - 1) n + iterations_e
+    of each epoch e (n: the full epoch's iterations), as ``ganphase train`` measures them."""
+    if "it_iteration" in traces:
+        return np.asarray(traces["it_iteration"], np.int64)
+    it_epoch = np.asarray(traces["it_epoch"], np.int64)
+    iters = np.asarray(traces["iterations"], np.int64)
+    if every == 1 and len(it_epoch) == iters.sum():
+        return np.arange(1, len(it_epoch) + 1)
+    n = int(iters.max()) if iters.size else 0
+    out = np.concatenate([np.arange((e - 1) * n + 1, (e - 1) * n + k + 1) for e, k in
+                          zip(np.asarray(traces["epoch"], np.int64), iters)] or [np.zeros(0, np.int64)])
+    out = out[out % every == 0]
+    if len(out) < len(it_epoch) or not np.array_equal((out[:len(it_epoch)] - 1) // max(n, 1) + 1, it_epoch):
+        raise NotAvailable(f"the monitored iterations cannot be placed (every {every} iterations, "
+                           f"{len(it_epoch)} entries)")
+    return out[:len(it_epoch)]
+
+
+def _inputs(rule, run, facts):
+    """(arrays fed to update, epoch s of a stop at each step, iterations trained at each step,
+    ``iteration=`` of each step or None)."""
+    traces = run.traces
     cum = np.cumsum(facts["iterations"])
     if rule.unit == "iteration":
+        its = measured_iterations(traces, int(run.config.get("monitor_every") or 1))
         it_epoch = np.asarray(traces["it_epoch"], np.int64)
-        return (traces["it_q_d"], traces["it_steepness"]), it_epoch - 1, np.arange(1, len(it_epoch) + 1)
+        return (traces["it_q_d"], traces["it_steepness"]), it_epoch - 1, its, its
     if rule.unit == "epoch":
         arrays = tuple(np.asarray(traces[k], np.float64) for k in rule.signals)
-        return arrays, facts["epochs"], cum
+        return arrays, facts["epochs"], cum, None
     epochs = facts["eval_epochs"]
     missing = [k for k in rule.signals if k not in facts["eval"] or not np.isfinite(facts["eval"][k]).any()]
     if missing:
         raise NotAvailable(f"the traces record no {', '.join(missing)} at the evaluations")
     used = cum[np.searchsorted(facts["epochs"], epochs)] if len(epochs) else np.zeros(0, np.int64)
-    return tuple(facts["eval"][k] for k in rule.signals), epochs, used
+    return tuple(facts["eval"][k] for k in rule.signals), epochs, used, None
 
 
 def _select(facts, upto: int | None, selection: str) -> int | None:
@@ -235,7 +263,7 @@ def score_run(run: Run, spec: RuleSpec, selection: str = "best", facts: dict | N
             "fit_end": facts["fit_end"]}
     try:
         rule = spec.make(run.thresholds, run.traces)
-        arrays, stop_epochs, used = _inputs(rule, run.traces, facts)
+        arrays, stop_epochs, used, its = _inputs(rule, run, facts)
     except NotAvailable as exc:
         return {**base, "available": False, "reason": str(exc)}
     total = int(facts["iterations"].sum())
@@ -247,7 +275,7 @@ def score_run(run: Run, spec: RuleSpec, selection: str = "best", facts: dict | N
         i, s = None, None
         returned = int(facts["eval_epochs"][rule.best_update - 1])
     else:
-        i = rule.replay(*arrays) if spec.kind == "online" else None
+        i = rule.replay(*arrays, iterations=its) if spec.kind == "online" else None
         s = None if i is None else int(stop_epochs[i])
         returned = (_select(facts, s, selection) if spec.kind == "online"
                     else (int(facts["eval_epochs"][-1]) if len(facts["eval_epochs"]) else None))
@@ -260,7 +288,7 @@ def score_run(run: Run, spec: RuleSpec, selection: str = "best", facts: dict | N
            "false_stop": stopped and (c is None or (f is not None and s < f)),
            "saved": (1.0 - int(used[i]) / total) if (stopped and total) else 0.0}
     if stopped:
-        out["stop_reason"] = rule.reason_at(*arrays, index=i)
+        out["stop_reason"] = rule.reason_at(*arrays, index=i, iterations=its)
     out.update(_quality(facts, returned))
     return out
 
@@ -272,7 +300,11 @@ def recorded_agreement(run: Run) -> bool | None:
         return None
     hits = np.flatnonzero(t["it_stop"])
     recorded = int(hits[0]) if hits.size else None
-    return Algorithm2Rule.from_thresholds(run.thresholds).replay(t["it_q_d"], t["it_steepness"]) == recorded
+    try:
+        its = measured_iterations(t, int(run.config.get("monitor_every") or 1))
+    except NotAvailable:
+        return None
+    return Algorithm2Rule.from_thresholds(run.thresholds).replay(t["it_q_d"], t["it_steepness"], its) == recorded
 
 
 # ----------------------------------------------------------------------------- statistics over seeds

@@ -2,8 +2,10 @@
 
 Every rule is a small object with the interface of :class:`ganphase.simulate.monitors.EarlyStopping`:
 call ``update(*signals)`` once per step of its ``unit`` ("iteration", "epoch" or "evaluation") with
-the values named in ``signals``; it returns True while its stop condition holds, and keeps the first
-such step as ``stop_update`` (1-based; ``stopped``, ``stop_reason``).  A rule sees only the values
+the values named in ``signals`` (and, like ``EarlyStopping.update``, optionally ``iteration=``: the
+training iteration a measurement was taken at when the monitors run every k iterations; the warm-up
+counts against it); it returns True while its stop condition holds, and keeps the first such step as
+``stop_update`` (1-based) and ``stop_iteration`` (``stopped``, ``stop_reason``).  A rule sees only the values
 given to it so far, so the same object runs live in a training loop or replays a recorded trace::
 
     rule = Algorithm2Rule(k_d=2.0, sigma=0.0125 ** 0.5, k_g=-0.5, warmup=50)    # Appendix F.2, gmm-3d
@@ -58,21 +60,24 @@ class StoppingRule:
 
     def __init__(self):
         self.updates = 0
+        self.iteration = 0
         self.stop_update: int | None = None
+        self.stop_iteration: int | None = None
         self.stop_reason: str | None = None
 
     @property
     def stopped(self) -> bool:
         return self.stop_update is not None
 
-    def update(self, *values) -> bool:
+    def update(self, *values, iteration: int | None = None) -> bool:
         if len(values) != len(self.signals):
             raise ValueError(f"{type(self).__name__}.update takes {len(self.signals)} value(s) "
                              f"({', '.join(self.signals)}), got {len(values)}")
         self.updates += 1
+        self.iteration = self.iteration + 1 if iteration is None else int(iteration)
         fire, reason = self._step(*(float(v) for v in values))
         if fire and self.stop_update is None:
-            self.stop_update, self.stop_reason = self.updates, reason
+            self.stop_update, self.stop_iteration, self.stop_reason = self.updates, self.iteration, reason
         return bool(fire)
 
     def _step(self, *values) -> tuple[bool, str | None]:
@@ -85,19 +90,22 @@ class StoppingRule:
     def params(self) -> dict:
         raise NotImplementedError
 
-    def replay(self, *arrays) -> int | None:
-        """0-based index of the first step at which ``update`` returns True on ``arrays`` (None: never)."""
+    def replay(self, *arrays, iterations=None) -> int | None:
+        """0-based index of the first step at which ``update`` returns True on ``arrays`` (None: never);
+        ``iterations``: the ``iteration=`` of each step (None: 1, 2, ...)."""
         rule = self.fresh()
-        for i, values in enumerate(zip(*arrays)):
-            if rule.update(*values):
+        its = [None] * len(arrays[0]) if iterations is None else iterations
+        for i, (values, it) in enumerate(zip(zip(*arrays), its)):
+            if rule.update(*values, iteration=it):
                 return i
         return None
 
-    def reason_at(self, *arrays, index: int) -> str | None:
+    def reason_at(self, *arrays, index: int, iterations=None) -> str | None:
         """``stop_reason`` of a fresh rule fed ``arrays`` up to and including step ``index``."""
         rule = self.fresh()
-        for values in zip(*(a[:index + 1] for a in arrays)):
-            rule.update(*values)
+        its = [None] * (index + 1) if iterations is None else iterations
+        for values, it in zip(zip(*(a[:index + 1] for a in arrays)), its):
+            rule.update(*values, iteration=it)
         return rule.stop_reason
 
 
@@ -117,7 +125,8 @@ def _window_delta(s: np.ndarray, w: int) -> np.ndarray:
 class Algorithm2Rule(StoppingRule):
     """Algorithm 2 (Section 4.3), its parts and variants (module docstring); ``update(q_d, steepness)``.
 
-    Thresholds k_d, sigma, k_g and the warm-up N_w (in updates) as Appendix F.2 sets them; the
+    Thresholds k_d, sigma, k_g and the warm-up N_w (in training iterations: ``iteration=``, else the
+    count of updates) as Appendix F.2 sets them; the
     defaults (both parts, window 1, patience 1) make the decisions of ``EarlyStopping``.
     """
 
@@ -158,7 +167,7 @@ class Algorithm2Rule(StoppingRule):
         delta = self._delta()
         cond_d = "q_d" in self.parts and q_d > self.threshold_d
         cond_g = "delta_s" in self.parts and delta < self.k_g
-        trig = (cond_d or cond_g) and self.updates > self.warmup
+        trig = (cond_d or cond_g) and self.iteration > self.warmup
         self._run = self._run + 1 if trig else 0
         fire = self._run >= self.patience
         return fire, self._reason(q_d, delta, cond_d, cond_g) if fire else None
@@ -168,7 +177,7 @@ class Algorithm2Rule(StoppingRule):
                               ([f"Delta S_g = {delta:.4g} < k_g = {self.k_g:g}"] if cond_g else []))
         return reason + (f" ({self.patience} consecutive)" if self.patience > 1 else "")
 
-    def reason_at(self, q_d, steepness, index: int) -> str:
+    def reason_at(self, q_d, steepness, index: int, iterations=None) -> str:
         q_d, steepness = q_d[:index + 1], steepness[:index + 1]
         cond_d, cond_g = self.triggers(q_d, steepness)
         delta = _window_delta(np.asarray(steepness, np.float64), self.window)[index]
@@ -186,9 +195,12 @@ class Algorithm2Rule(StoppingRule):
             cond_g = _window_delta(s, self.window) < self.k_g if "delta_s" in self.parts else no
         return cond_d, cond_g
 
-    def replay(self, q_d, steepness) -> int | None:
+    def replay(self, q_d, steepness, iterations=None) -> int | None:
         cond_d, cond_g = self.triggers(q_d, steepness)
-        trig = (cond_d | cond_g) & (np.arange(1, len(cond_d) + 1) > self.warmup)
+        its = np.arange(1, len(cond_d) + 1) if iterations is None else np.asarray(iterations)
+        if its.shape != cond_d.shape:
+            raise ValueError(f"iterations must give one iteration per step ({len(cond_d)}), got shape {its.shape}")
+        trig = (cond_d | cond_g) & (its > self.warmup)
         if self.patience > 1:
             trig = np.convolve(trig.astype(np.int64), np.ones(self.patience, np.int64))[:len(trig)] >= self.patience
         hits = np.flatnonzero(trig)
