@@ -155,3 +155,27 @@ def test_every_claim_quotes_the_paper():
             piece = " ".join(piece.split())
             if len(piece) > 15:
                 assert piece in text, (c.id, piece)
+
+
+def test_claims_command_lists_the_experimental_claims_from_a_sweep(tmp_path, capsys):
+    import json
+
+    from ganphase.cli import main
+
+    root = sweep(tmp_path / "s", [("A", i, {"ev": evals()}) for i in range(6)])
+    md = tmp_path / "errata.md"
+    assert main(["claims", "--experiments", str(root), "--id", "app-f.2", "--id", "app-g.5", "--json",
+                 "--markdown", str(md)]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert set(rows) == {"app-f.2", "app-g.5"} and rows["app-f.2"]["kind"] == "experimental"
+    assert rows["app-f.2"]["verdict"] == E.BY_ID["app-f.2"].verdict(root).verdict == "agrees"
+    assert len(rows["app-f.2"]["runs"]) == 6 and rows["app-g.5"]["verdict"] == "undecided"
+    assert "## `app-f.2`" in md.read_text() and "duality gap" in md.read_text()
+
+
+def test_without_a_sweep_every_experimental_claim_is_undecided_and_says_why():
+    from ganphase.catalogue.experiments import experimental_rows
+
+    rows = experimental_rows([])
+    assert [r["id"] for r in rows] == [c.id for c in E.CLAIMS]
+    assert all(r["verdict"] == "undecided" and "no sweep" in r["evidence_detail"] for r in rows)
