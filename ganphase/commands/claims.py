@@ -18,6 +18,9 @@ def add_arguments(p):
     p.add_argument("--where", metavar="ID", help="print file and line of the claim's derivation, evidence, tests "
                    "and figures, and its LaTeX labels (with --json: as JSON), instead of the table")
     p.add_argument("--seed", type=int, default=0, help="seed of the random check points (default 0)")
+    p.add_argument("--experiments", nargs="*", metavar="SWEEP_DIR",
+                   help="also the paper's experimental claims (sec-6.1, sec-6.2, app-f.2, app-g.4 to app-g.7), "
+                        "verdicts from these sweep or results folders (none named: results/sweeps/*)")
 
 
 def run(args) -> int:
@@ -27,12 +30,23 @@ def run(args) -> int:
         links = CATALOGUE.where(args.where)  # unknown id -> ValueError -> one line, exit 2
         print(json.dumps(links.as_dict(), indent=2) if args.json else links.text())
         return 0
+    from ganphase.catalogue import experiments
+
+    experimental = experiments.ids() if args.experiments is not None else []
     for i in args.ids or ():
-        CATALOGUE[i]  # unknown id -> ValueError -> one line, exit 2
+        if i not in experimental:
+            CATALOGUE[i]  # unknown id -> ValueError -> one line, exit 2
     if args.markdown and Path(args.markdown).is_dir():
         raise ValueError(f"--markdown needs a file name, {args.markdown!r} is a folder")
-    rows = claim_rows(args.ids, seed=args.seed, evidence=not args.no_evidence, progress=not args.json)
+    formal = [i for i in args.ids if i not in experimental] if args.ids else None
+    rows = claim_rows(formal, seed=args.seed, evidence=not args.no_evidence, progress=not args.json) \
+        if formal or not args.ids else []
+    exp_rows = []
+    if args.experiments is not None:
+        exp_rows = experiments.experimental_rows(args.experiments or None, args.ids)
     if args.markdown:
-        atomic_write_bytes(args.markdown, errata_markdown(rows).encode())
+        text = errata_markdown(rows) + ("\n" + experiments.errata_markdown(exp_rows) if exp_rows else "")
+        atomic_write_bytes(args.markdown, text.encode())
+    rows = rows + exp_rows
     print(json.dumps(rows, indent=2) if args.json else table_text(rows))
     return 0

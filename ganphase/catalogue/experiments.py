@@ -1,0 +1,88 @@
+"""The paper's experimental claims in the catalogue: rows of the claims table computed from sweeps.
+
+The claims, their quoted statements, tests and verdict functions live in
+:mod:`ganphase.simulate.experiments`; this module turns their verdicts on one or more sweep folders
+(``ganphase sweep``) or exported results folders (``ganphase sweep-export``; by default every
+``results/sweeps/<name>/`` of the repository) into rows with the keys of
+:func:`ganphase.catalogue.report.claim_row`, plus ``kind = "experimental"``, ``effects`` (per sweep and
+part: value, 95 % interval, runs, verdict) and ``runs`` (the run folders the verdict rests on).
+
+Over several sweeps a claim ``differs`` if it differs on one, ``agrees`` if it agrees on every sweep
+where it is decided and on at least one, else it is ``undecided``.  Without any sweep every claim is
+``undecided`` and says so.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "results" / "sweeps"
+
+
+def committed_sweeps() -> list[Path]:
+    """The exported sweeps under results/sweeps/ (folders with an index.json)."""
+    return sorted(p for p in RESULTS.iterdir() if (p / "index.json").is_file()) if RESULTS.is_dir() else []
+
+
+def ids() -> list[str]:
+    from ganphase.simulate.experiments import CLAIMS
+
+    return [c.id for c in CLAIMS]
+
+
+def _fmt(x: float) -> str:
+    return "nan" if x != x else f"{x:.3g}"
+
+
+def experimental_rows(sweeps=None, ids_wanted=None) -> list[dict]:
+    """Rows of the claims table for the experimental claims, from ``sweeps`` (default: the committed ones)."""
+    from ganphase.simulate.experiments import CLAIMS, Sweep, combine
+
+    paths = [Path(p) for p in sweeps] if sweeps is not None else committed_sweeps()
+    loaded = [(p, Sweep.load(p)) for p in paths]
+    rows = []
+    for claim in CLAIMS:
+        if ids_wanted and claim.id not in ids_wanted:
+            continue
+        effects, decided, runs, details = [], [], [], []
+        for path, sw in loaded:
+            v = claim.verdict(sw)
+            if v.verdict != "undecided":
+                decided.append(v.verdict)
+            runs += [f"{path.name}/{r}" for r in v.runs]
+            for p in v.parts:
+                effects.append({"sweep": str(path), "part": p.name, "verdict": p.verdict, "value": p.value,
+                                "low": p.low, "high": p.high, "runs": p.n, "test": p.test, "detail": p.detail})
+                details.append(f"{path.name}: {p.name} {p.verdict}, {_fmt(p.value)} [{_fmt(p.low)}, {_fmt(p.high)}]"
+                               f" over {p.n} runs" + (f" ({p.detail})" if p.detail else ""))
+        verdict = "differs" if "differs" in decided else combine(decided) if decided else "undecided"
+        if not loaded:
+            details = ["no sweep to test it on (none under results/sweeps/ and none given)"]
+        rows.append({"id": claim.id, "source": claim.source, "title": claim.title, "section": claim.source,
+                     "kind": "experimental", "verdict": verdict, "printed": claim.printed, "derived": claim.test,
+                     "parts": [{"name": e["part"], "verdict": e["verdict"], "method": e["test"],
+                                "counterexample": None} for e in effects],
+                     "counterexample": None, "assumptions": [], "note": "",
+                     "evidence": "none", "evidence_detail": "; ".join(details),
+                     "evidence_counterexample": None, "evidence_derived": "none", "evidence_derived_detail": "",
+                     "effects": effects, "runs": runs})
+    return rows
+
+
+def errata_markdown(rows: list[dict]) -> str:
+    """The experimental claims' section of the errata report: statement, test, effects, runs."""
+    out = ["# Experimental claims", "",
+           "Computed by `ganphase claims --experiments`: each statement is tested on sweeps over seeds "
+           "(ganphase.simulate.experiments); an effect with a 95 % bootstrap interval over runs, `undecided` "
+           "where the interval does not decide, the runs are few, or the sweep does not record the quantity.", ""]
+    for r in rows:
+        out += [f"## `{r['id']}`: {r['title']} ({r['source']}): {r['verdict']}", "", f"> {r['printed']}", "",
+                f"Test: {r['derived']}.", ""]
+        out += [f"- {e['part']}: {e['verdict']}, {_fmt(e['value'])} [{_fmt(e['low'])}, {_fmt(e['high'])}] over "
+                f"{e['runs']} runs ({'; '.join(x for x in (e['test'], e['detail']) if x)}) in `{e['sweep']}`"
+                for e in r["effects"]] or [f"- {r['evidence_detail']}"]
+        if r["runs"]:
+            shown = ", ".join(r["runs"][:8]) + (f", ... ({len(r['runs'])} in all)" if len(r["runs"]) > 8 else "")
+            out += ["", f"Runs: {shown}"]
+        out.append("")
+    return "\n".join(out)
