@@ -16,7 +16,8 @@ def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("traces") / "run"
     summary = train(TrainConfig(data="gmm-2d", epochs=6, out=str(out), device="cpu", progress=False, eval_every=2,
                                 max_iterations_per_epoch=15, eval_samples=64, eval_steepness_samples=8, seed=3,
-                                warmup=5, k_g=-0.02, early_stop=True, continue_after_stop=True, monitor_every=1))
+                                warmup=5, k_g=-0.02, early_stop=True, continue_after_stop=True, monitor_every=1,
+                                monitor_latents="batch"))
     return out, summary
 
 
