@@ -21,19 +21,19 @@ def test_every_setting_is_a_valid_versioned_config(name, tmp_path):
 
 
 def test_unknown_setting_and_bad_seed_are_value_errors(tmp_path):
-    with pytest.raises(ValueError, match="unknown setting 'nope'; known settings: .*gmm3d-paper"):
+    with pytest.raises(ValueError, match="unknown setting 'nope'; known settings: .*gmm3d-collapse"):
         get("nope")
     with pytest.raises(ValueError, match="seed"):
-        get("gmm3d-paper").config(-1, tmp_path)
+        get("gmm3d-collapse").config(-1, tmp_path)
 
 
 def test_cli_setting_with_overrides(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["train", "--setting", "gmm3d-paper", "--epochs", "1", "--max-iterations-per-epoch", "2",
+    assert main(["train", "--setting", "gmm3d-collapse", "--epochs", "1", "--max-iterations-per-epoch", "2",
                  "--eval-every", "1", "--seed", "4", "--out", str(out), "--device", "cpu", "--no-progress"]) == 0
     assert json.loads(capsys.readouterr().out)["epochs_run"] == 1
     train = json.loads((out / "config.json").read_text())["train"]
-    setting = get("gmm3d-paper").train
+    setting = get("gmm3d-collapse").train
     assert setting["epochs"] != 1 and setting["eval_every"] != 1       # so the overrides below are visible
     assert (train["epochs"], train["max_iterations_per_epoch"], train["eval_every"], train["seed"]) == (1, 2, 1, 4)
     untouched = {k: v for k, v in setting.items() if k not in ("epochs", "eval_every", "progress")}
@@ -46,8 +46,8 @@ def test_cli_setting_with_overrides(tmp_path, capsys):
     ["train", "--setting", "no-such-setting", "--out", "x"],
     ["train", "--epochs", "1", "--out", "x"],
     ["train", "--data", "gmm-3d", "--out", "x"],
-    ["train", "--setting", "gmm3d-paper", "--epochs", "0", "--out", "x"],
-    ["train", "--setting", "gmm3d-paper", "--seed", "-1", "--out", "x"],
+    ["train", "--setting", "gmm3d-collapse", "--epochs", "0", "--out", "x"],
+    ["train", "--setting", "gmm3d-collapse", "--seed", "-1", "--out", "x"],
 ])
 def test_cli_setting_errors_exit_2_with_one_line(argv, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
