@@ -1,23 +1,14 @@
 """``ganphase score``: replay stopping rules on the recorded traces of a sweep and compare them."""
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
+
+from ganphase.commands._args import positive_int
 
 NAME = "score"
 HELP = ("replay Algorithm 2, its variants and the baselines on a sweep's traces (no retraining): stops before "
         "collapse, lead, false stops, returned-checkpoint quality, compute saved, bootstrap intervals over seeds")
-
-
-def _positive(text):
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
 
 
 def add_arguments(p):
@@ -27,9 +18,9 @@ def add_arguments(p):
     p.add_argument("--selection", choices=("best", "last"), default="best",
                    help="checkpoint a rule returns: the best-scoring evaluation before the stop (Algorithm 2, "
                         "line 10; default) or the last one")
-    p.add_argument("--resamples", type=_positive, default=2000, help="bootstrap resamples (default 2000)")
+    p.add_argument("--resamples", type=positive_int, default=2000, help="bootstrap resamples (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
-    p.add_argument("--min-runs", type=_positive, default=5,
+    p.add_argument("--min-runs", type=positive_int, default=5,
                    help="fewer contributing runs than this: the interval is undecided (default 5)")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of the Markdown table")
     p.add_argument("--no-figure", action="store_true", help="skip score.png")

@@ -1,22 +1,13 @@
 """``ganphase sweep``: a grid of (setting x seed) NSGAN runs on Dask, resumable, with an index."""
 from __future__ import annotations
 
-import argparse
 import json
 import shlex
 
+from ganphase.commands._args import positive_int
+
 NAME = "sweep"
 HELP = "run named settings over many seeds on Dask (a local cluster or --scheduler ADDRESS); resumable"
-
-
-def _count(text):
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
 
 
 def _assignment(text):
@@ -32,9 +23,9 @@ def _assignment(text):
 
 def add_arguments(p):
     p.add_argument("settings", nargs="+", metavar="SETTING", help="setting names (ganphase.simulate.settings)")
-    p.add_argument("--seeds", type=_count, required=True, help="run seeds 0..N-1 of each setting")
+    p.add_argument("--seeds", type=positive_int, required=True, help="run seeds 0..N-1 of each setting")
     p.add_argument("--out", required=True, help="sweep folder: index.json, sweep.json, SETTING/seed-NNNN/")
-    p.add_argument("--workers", type=_count, help="local worker processes, one thread each (default: the cores)")
+    p.add_argument("--workers", type=positive_int, help="local worker processes, one thread each (default: the cores)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="use the Dask cluster of this scheduler, e.g. tcp://host:8786")
     p.add_argument("--connect-timeout", type=float, default=10.0, help="seconds to reach --scheduler (default 10)")

@@ -3,19 +3,11 @@ from __future__ import annotations
 
 import json
 
+from ganphase.commands._args import positive_int
+
 NAME = "train"
 HELP = "train NSGAN with the discriminator-gradient and steepness monitors and Algorithm 2 early stopping"
 DATA = ("gmm-3d", "gmm-2d", "digits", "mnist", "fashion-mnist", "cifar10", "stacked-mnist")
-
-
-def _positive(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise ValueError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise ValueError(f"expected a positive integer, got {text!r}")
-    return v
 
 
 def _non_negative_float(text):
@@ -39,26 +31,26 @@ def add_arguments(p):
                    "the options given explicitly override its values")
     p.add_argument("--data", type=_data_name, help=f"data set: {', '.join(DATA)}, grid:..., ring:... "
                    "(required without --setting)")
-    p.add_argument("--epochs", type=_positive, help="number of epochs (required without --setting)")
+    p.add_argument("--epochs", type=positive_int, help="number of epochs (required without --setting)")
     p.add_argument("--out", required=True, help="run folder (config.json, metrics.jsonl, checkpoints/, ...)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default auto)")
     p.add_argument("--early-stop", action="store_true", default=None, help="stop by Algorithm 2")
     p.add_argument("--continue-after-stop", action="store_true", default=None,
                    help="record Algorithm 2's stop but train on to --epochs")
-    p.add_argument("--subset", type=_positive, help="use the first N training samples")
-    p.add_argument("--eval-every", type=_positive, help="evaluate every K epochs (default 5)")
-    p.add_argument("--checkpoint-every", type=_positive, help="checkpoint every K epochs (default 1)")
-    p.add_argument("--keep-last", type=_positive, help="keep the last K checkpoints (default 3)")
+    p.add_argument("--subset", type=positive_int, help="use the first N training samples")
+    p.add_argument("--eval-every", type=positive_int, help="evaluate every K epochs (default 5)")
+    p.add_argument("--checkpoint-every", type=positive_int, help="checkpoint every K epochs (default 1)")
+    p.add_argument("--keep-last", type=positive_int, help="keep the last K checkpoints (default 3)")
     p.add_argument("--noise-std", type=_non_negative_float,
                    help="discriminator noise per layer (Appendix G.7 uses 0.1)")
     p.add_argument("--data-dir", help="folder of the data files (else $GANPHASE_DATA)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    p.add_argument("--batch-size", type=_positive, help="batch size (default: 128 mixtures, 64 images)")
-    p.add_argument("--resize", type=_positive, help="image side (default 64 for mnist, fashion-mnist, cifar10)")
+    p.add_argument("--batch-size", type=positive_int, help="batch size (default: 128 mixtures, 64 images)")
+    p.add_argument("--resize", type=positive_int, help="image side (default 64 for mnist, fashion-mnist, cifar10)")
     p.add_argument("--native-size", action="store_true", help="do not resize images")
-    p.add_argument("--width", type=_positive, help="DCGAN base channels (default 64)")
-    p.add_argument("--max-iterations-per-epoch", type=_positive, help="cap iterations per epoch (quick runs)")
+    p.add_argument("--width", type=positive_int, help="DCGAN base channels (default 64)")
+    p.add_argument("--max-iterations-per-epoch", type=positive_int, help="cap iterations per epoch (quick runs)")
     p.add_argument("--monitor-unit", choices=("iteration", "epoch"),
                    help="apply Algorithm 2 per iteration (default) or once per epoch")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
