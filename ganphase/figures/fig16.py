@@ -88,7 +88,7 @@ def _draw_paths(ax, tracks: dict, real, colors, summ: dict | None):
     if real is not None:
         ax.scatter(real[:, 0], real[:, 1], s=2, c="tab:orange", alpha=0.3, lw=0)
     for i in range(x.shape[1]):
-        ax.plot(x[:, i, 0], x[:, i, 1], "-", lw=0.8, color=colors[i], alpha=0.8)
+        ax.plot(x[:, i, 0], x[:, i, 1], "-", lw=0.7, color=colors[i], alpha=0.6)
         ax.plot(x[0, i, 0], x[0, i, 1], "o", mfc="none", color=colors[i], ms=5)
         ax.plot(x[-1, i, 0], x[-1, i, 1], "x", color=colors[i], ms=6)
     collapse = runs.phases(summ)["collapse"] if summ else None
