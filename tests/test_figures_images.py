@@ -178,9 +178,9 @@ def test_fig14_annotated_heatmaps_share_figure_4s_run(outdir):
                                           b["counts"][list(b["epochs"]).index(e)])
 
 
-@pytest.mark.slow
 def test_fig16_particles_follow_fixed_latents(outdir):
-    _, d = drawn(fig16, outdir, "cifar10.npz")
+    _, d = drawn(fig16, outdir)
+    from ganphase.figures import runs
     from ganphase.simulate.monitors import log_d_grad_norms
     from ganphase.simulate.train import load_discriminator, load_generator
 
@@ -191,6 +191,20 @@ def test_fig16_particles_follow_fixed_latents(outdir):
         x = G(torch.as_tensor(z))
     np.testing.assert_allclose(samples[-1], x.numpy(), atol=1e-5)
     np.testing.assert_allclose(norms[-1], log_d_grad_norms(D, x).numpy(), rtol=1e-4)
+    summ = runs.summary(folder)
+    for k in ("stop", "collapse"):
+        assert int(d[f"{k}_epoch"]) == (-1 if summ[f"{k}_epoch"] is None else summ[f"{k}_epoch"])
+
+
+def test_fig16_draws_image_particles():
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    tracks = {"epochs": np.arange(4), "samples": rng.uniform(-1, 1, (4, 3, 3, 8, 8)),
+              "grad_norms": rng.uniform(0.1, 2, (4, 3)), "steepness": rng.uniform(0.1, 2, (4, 3))}
+    fig = fig16.draw(tracks, 3, summ={"stop_epoch": 2, "collapse_epoch": 3})
+    assert len(fig.axes) == 3 * 3 + 2    # P x columns images and the two norm panels
+    plt.close(fig)
 
 
 def test_fig01_umap_is_seeded_and_keeps_neighbours_better_than_pca():

@@ -135,19 +135,80 @@ def test_fig11_radius_rules_on_the_linear_discriminator():
     assert fig11.half_radius(radii, d) == pytest.approx(2 * sigma, abs=0.01)
 
 
-def test_fig05_stop_line_is_the_summary_stop_epoch(outdir):
+def _epoch(v):
+    return -1 if v is None else v
+
+
+def test_fig05_stop_and_collapse_lines_are_the_summary_epochs(outdir):
     from ganphase.figures import fig05
 
     _assert_drawn(fig05.make("test", outdir))
     data = np.load(data_path(outdir, 5))
-    for name in ("gmm-3d", "digits"):
-        stop = runs.summary(runs.run_dir(name, outdir))["stop_epoch"]
-        assert int(data[f"{name}.stop_epoch"]) == (-1 if stop is None else stop)
+    for name in fig05.COLUMNS["test"]:
+        summ = runs.summary(runs.run_dir(name, outdir))
+        assert int(data[f"{name}.stop_epoch"]) == _epoch(summ["stop_epoch"])
+        assert int(data[f"{name}.collapse_epoch"]) == _epoch(summ["collapse_epoch"])
     assert int(data["gmm-3d.stop_epoch"]) >= 1, "the test run should stop (k_g = -0.05)"
     rows = read_jsonl(runs.run_dir("gmm-3d", outdir) / "metrics.jsonl")
     np.testing.assert_allclose(data["gmm-3d.q_d"], [r["q_d"] for r in rows])
     caption = json.loads((outdir / "fig05.json").read_text())
     assert caption["profile"] == "test" and caption["measured"]["gmm-3d stop epoch"] == int(data["gmm-3d.stop_epoch"])
+    assert f"Algorithm 2 fired in epoch {int(data['gmm-3d.stop_epoch'])}" in caption["caption"]
+
+
+def test_fig05_sample_panels_show_stop_collapse_and_end():
+    from ganphase.figures import fig05
+
+    evals = list(range(0, 71, 5))
+    picks = fig05.sample_epochs(evals, stop=43, returned=35, collapse=55)
+    assert {35, 45, 55, 70} <= set(picks) and len(picks) == fig05.N_PANELS
+    assert fig05.sample_epochs(evals, stop=None, returned=None, collapse=None) == [0, 25, 45, 70]
+
+
+def test_mark_phases_draws_the_summary_epochs():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    runs.mark_phases(ax, {"stop_epoch": 23, "returned_epoch": 20, "collapse_epoch": 60})
+    xs = sorted(float(line.get_xdata()[0]) for line in ax.lines)
+    assert xs == [23.0, 60.0]
+    ax.clear()
+    runs.mark_phases(ax, {"stop_epoch": None, "collapse_epoch": "error: ValueError: x"})
+    assert len(ax.lines) == 0
+    plt.close(fig)
+
+
+def test_panel_epochs_keep_the_stop_and_the_collapse():
+    evals = list(range(0, 71, 5))
+    summ = {"stop_epoch": 68, "collapse_epoch": 60}
+    for n in (4, 6, 15):
+        picks = runs.panel_epochs(evals, n, summ)
+        assert len(picks) == n and 70 in picks and 60 in picks and picks == sorted(set(picks))
+    assert runs.panel_epochs(evals, 4, {"stop_epoch": None, "collapse_epoch": None}) == [0, 25, 45, 70]
+    assert runs.phase_tag(70, summ, evals) == "stop" and runs.phase_tag(60, summ) == "collapse"
+    assert runs.phase_tag(65, summ, evals) == "collapsed" and runs.phase_tag(55, summ, evals) == ""
+
+
+@pytest.mark.parametrize("number", [6, 17, 19])
+def test_render_figures_draw_the_run_and_its_phases(outdir, number):
+    from ganphase.figures import fig06, fig17, fig19
+
+    module = {6: fig06, 17: fig17, 19: fig19}[number]
+    _assert_drawn(module.make("test", outdir))
+    data = np.load(data_path(outdir, number))
+    caption = json.loads((outdir / f"fig{number:02d}.json").read_text())
+    names = (fig19.RUNS if number == 19 else fig06.RUNS)["test"]
+    for name in names:
+        folder = runs.run_dir(name, outdir)
+        summ, rows = runs.summary(folder), read_jsonl(folder / "metrics.jsonl")
+        assert int(data[f"{name}.stop_epoch"]) == _epoch(summ["stop_epoch"])
+        assert int(data[f"{name}.collapse_epoch"]) == _epoch(summ["collapse_epoch"])
+        right = "loss_g" if number == 19 else "eval.modes_covered"     # the test runs are mixtures
+        want = [(r["epoch"], r["eval"]["modes_covered"] if right.startswith("eval") else r[right])
+                for r in rows if not right.startswith("eval") or isinstance(r.get("eval"), dict)]
+        np.testing.assert_array_equal(data[f"{name}.{right}.epochs"], [e for e, _ in want])
+        np.testing.assert_allclose(data[f"{name}.{right}"], [v for _, v in want])
+        assert runs.config(folder)["train"]["data"] in caption["settings"][name]
 
 
 def test_fig07_percentiles_and_norms_by_finite_differences(outdir):
@@ -178,6 +239,28 @@ def test_fig07_percentiles_and_norms_by_finite_differences(outdir):
         grads.append((log_d((flat + dv).view_as(x)) - log_d((flat - dv).view_as(x))) / (2 * h))
     fd = torch.stack(grads, 1).norm(dim=1).numpy()
     np.testing.assert_allclose(data[f"noise-free.{e}"][:8], fd, rtol=1e-3, atol=1e-6)
+
+
+@pytest.mark.parametrize("number", [7, 20])
+def test_noise_figures_compare_runs_of_one_setting_and_seed(outdir, number):
+    from ganphase.figures import fig07, fig20
+
+    (fig07 if number == 7 else fig20).make("test", outdir)
+    data = np.load(data_path(outdir, number))
+    folders = dict(zip(("noise-free", "noised"), (runs.run_dir(n, outdir) for n in runs.NOISE_PAIRS["test"])))
+    cfg = {k: runs.config(f) for k, f in folders.items()}
+    assert cfg["noised"]["train"]["noise_std"] == 0.1 and cfg["noise-free"]["train"]["noise_std"] == 0.0
+    for part in ("train", "model"):   # same seed, data, architecture and optimiser; only the noise differs
+        a, b = ({k: v for k, v in cfg[r][part].items() if k not in ("noise_std", "out")} for r in cfg)
+        assert a == b
+    for k, f in folders.items():
+        summ = runs.summary(f)
+        for phase, key in (("stop", "stop_epoch"), ("collapse", "collapse_epoch")):
+            assert int(data[f"{k}.{phase}_epoch"]) == _epoch(summ[key])
+    evals = runs.eval_epochs(folders["noise-free"])
+    stop = runs.summary(folders["noise-free"])["stop_epoch"]
+    if stop is not None:   # the panels include the evaluation nearest to the stop
+        assert runs.nearest(evals, [stop])[0] in data["epochs"]
 
 
 def test_figures_are_reused(outdir, monkeypatch):
@@ -212,3 +295,15 @@ def test_noise_pair_falls_back_to_the_digits_when_fashion_mnist_is_absent(outdir
     folders, note = runs.noise_pair("test", outdir)
     assert folders == {"noise-free": runs.run_dir("digits", outdir), "noised": runs.run_dir("digits-noised", outdir)}
     assert "unavailable" in note and "digits" in note
+
+
+@pytest.mark.slow
+def test_quick_ring_run_reaches_collapse_with_a_visible_stop(tmp_path):
+    """The quick profile's figures 5-7 and 16-21 rely on this run collapsing within its epochs (a minute or two)."""
+    folder = runs.ensure_run("ring8", "quick", tmp_path, progress=False)
+    summ, cfg = runs.summary(folder), runs.config(folder)["train"]
+    ph = runs.phases(summ)
+    assert ph["collapse"] is not None and ph["collapse"] < cfg["epochs"]
+    assert ph["stop"] is not None and ph["stop"] <= cfg["epochs"]
+    covered = [r["eval"]["modes_covered"] for r in read_jsonl(folder / "metrics.jsonl") if r.get("eval")]
+    assert max(covered) == 8 and covered[-1] < 4       # fitted every mode, then lost more than half of them

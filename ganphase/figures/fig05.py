@@ -5,9 +5,11 @@ over each generated batch (circles, log scale, with the threshold k_d/(2 sigma) 
 and of the steepness S_g = mean ||J_g(z)||_2 (diamonds, right axis), both recorded at
 every iteration by ``ganphase.simulate.train``; the black vertical line is the epoch in
 which Algorithm 2 fired (``summary.json: stop_epoch``; training went on past it,
-``continue_after_stop``). Bottom row: samples on fixed latents at evaluation epochs
-before and after the stop; the red frame marks the checkpoint Algorithm 2 returns
-(the best-scored one saved before the stop).
+``continue_after_stop``) and the red dashed line the run's collapse epoch
+(``summary.json: collapse_epoch``, :mod:`ganphase.simulate.metrics.collapse`). Bottom row:
+samples on fixed latents at evaluation epochs before and after the stop (for a run that
+collapsed: at the returned checkpoint, the stop, the collapse and the last evaluation); the
+red frame marks the checkpoint Algorithm 2 returns (the best-scored one saved before the stop).
 """
 from __future__ import annotations
 
@@ -20,14 +22,24 @@ TITLE = "Early stopping: q_d and steepness with the stop, and samples before and
 NUMBER = 5
 CLAIMS = ("thm-4.2", "sec-4.1")  # the registry claims this figure illustrates
 COLUMNS = {"paper": ("gmm-3d", "mnist", "fashion-mnist", "cifar10"),
-           "quick": ("gmm-3d", "digits", "mnist", "fashion-mnist", "cifar10"),
-           "test": ("gmm-3d", "digits")}
+           "quick": ("ring8", "ring8-noised"),
+           "test": ("gmm-3d", "ring8")}
 N_PANELS = 4      # sample panels per run
 N_IMAGES = 16     # images per panel
 
 
-def sample_epochs(evals: list[int], stop, returned) -> list[int]:
-    """Evaluation epochs around the stop (two before, two after) plus the returned one; spread if no stop."""
+def sample_epochs(evals: list[int], stop, returned, collapse=None) -> list[int]:
+    """Evaluation epochs to show.
+
+    A run that collapsed: those nearest to the returned checkpoint, the stop, the collapse epoch and the
+    last evaluation, topped up with epochs spread over the run. Otherwise: around the stop (two before,
+    two after) plus the returned one; spread if no stop.
+    """
+    if collapse is not None:
+        picks = runs.nearest(evals, [w for w in (returned, stop, collapse, evals[-1]) if w is not None])
+        spread = [evals[i] for i in np.linspace(0, len(evals) - 1, 2 * N_PANELS).round().astype(int)]
+        picks += [e for e in spread if e not in picks][:max(0, N_PANELS - len(picks))]
+        return sorted(picks)
     if stop is None:
         picks = [evals[i] for i in np.linspace(0, len(evals) - 1, N_PANELS).round().astype(int)]
     else:
@@ -63,18 +75,25 @@ def column_data(folder) -> dict:
     summ = runs.summary(folder)
     ep, q = runs.series(rows, "q_d")
     ep_s, s = runs.series(rows, "steepness")
-    stop, returned = summ["stop_epoch"], summ["returned_epoch"]
-    picks = sample_epochs(runs.eval_epochs(folder), stop, returned)
+    stop, returned, collapse = (runs.phases(summ)[k] for k in ("stop", "returned", "collapse"))
+    picks = sample_epochs(runs.eval_epochs(folder), stop, returned, collapse)
     n = N_IMAGES if len(runs.config(folder)["model"]["data_shape"]) == 3 else None
     it_x, it_q, it_s = iteration_trace(folder)
     return {"epochs": ep, "q_d": q, "steepness_epochs": ep_s, "steepness": s,
             "iter_x": it_x, "iter_q_d": it_q, "iter_steepness": it_s,
             "threshold_d": summ["threshold_d"], "stop_epoch": stop, "stop_reason": summ["stop_reason"],
-            "returned_epoch": returned, "sample_epochs": picks,
-            "samples": {e: runs.samples_at(folder, e, n) for e in picks}}
+            "returned_epoch": returned, "collapse_epoch": collapse, "summary": summ, "sample_epochs": picks,
+            "samples": {e: runs.samples_at(folder, e, n) for e in picks}, "real": runs.real_points(folder)}
 
 
-def _draw_column(fig, top, bottom, name, col, real):
+def _panel_title(e: int, col: dict) -> str:
+    tags = [t for t, k in (("returned", "returned_epoch"), ("stop", "stop_epoch")) if col[k] == e]
+    if col["collapse_epoch"] is not None and e >= col["collapse_epoch"]:
+        tags.append("collapsed")
+    return f"epoch {e}" + (f" ({', '.join(tags)})" if tags else "")
+
+
+def _draw_column(fig, top, bottom, name, col):
     ax = fig.add_subplot(top)
     ax.semilogy(col["iter_x"], col["iter_q_d"], "-", color="C0", lw=0.4, alpha=0.3)
     ax.semilogy(col["epochs"], col["q_d"], "o-", color="C0", ms=3, lw=1, label="q_d = ||∇d/d|| quantile")
@@ -82,8 +101,7 @@ def _draw_column(fig, top, bottom, name, col, real):
     ax2 = ax.twinx()
     ax2.plot(col["iter_x"], col["iter_steepness"], "-", color="lightskyblue", lw=0.4, alpha=0.4)
     ax2.plot(col["steepness_epochs"], col["steepness"], "D-", color="lightskyblue", ms=3, lw=1, label="steepness")
-    if col["stop_epoch"] is not None:
-        ax.axvline(col["stop_epoch"], color="k", lw=1.5, label=f"stop (epoch {col['stop_epoch']})")
+    runs.mark_phases(ax, col["summary"])
     ax.set_title(name, fontsize=9)
     ax.set_xlabel("epoch", fontsize=8)
     ax.tick_params(labelsize=7)
@@ -94,8 +112,8 @@ def _draw_column(fig, top, bottom, name, col, real):
     sub = bottom.subgridspec(2, 2, wspace=0.05, hspace=0.25)
     for i, e in enumerate(col["sample_epochs"][:4]):
         a = fig.add_subplot(sub[i // 2, i % 2])
-        runs.draw_samples(a, col["samples"][e], real)
-        a.set_title(f"epoch {e}", fontsize=7)
+        runs.draw_samples(a, col["samples"][e], col["real"])
+        a.set_title(_panel_title(e, col), fontsize=6)
         if e == col["returned_epoch"]:
             for sp in a.spines.values():
                 sp.set_edgecolor("red")
@@ -104,8 +122,6 @@ def _draw_column(fig, top, bottom, name, col, real):
 
 def make(profile: str, outdir) -> list:
     import matplotlib.pyplot as plt
-
-    from ganphase.simulate.data import load_dataset
 
     runs.check_profile(profile)
     if (done := runs.reusable(outdir, NUMBER, profile)) is not None:
@@ -118,19 +134,15 @@ def make(profile: str, outdir) -> list:
             continue
         cols[name] = column_data(folder)
         cfg = runs.config(folder)
-        settings[name] = (f"{cfg['train']['epochs']} epochs x {cfg['n_train'] // cfg['batch_size']} batches"
-                          f" (max {cfg['train']['max_iterations_per_epoch']}), batch {cfg['batch_size']}, "
-                          f"{cfg['model']['kind']} {cfg['model']['optimizer']} lr {cfg['model']['lr_g']}, "
-                          f"n_train {cfg['n_train']}, resize {cfg['resize']}; thresholds {cfg['thresholds']['k_d']:.3g}"
-                          f"/(2 x {cfg['thresholds']['sigma']:.3g}), k_g {cfg['thresholds']['k_g']}, "
-                          f"N_w {cfg['thresholds']['warmup']}, m {cfg['thresholds']['m']}")
+        settings[name] = (f"{runs.describe(folder)}, n_train {cfg['n_train']}, resize {cfg['resize']}; thresholds "
+                          f"{cfg['thresholds']['k_d']:.3g}/(2 x {cfg['thresholds']['sigma']:.3g}), k_g "
+                          f"{cfg['thresholds']['k_g']}, N_w {cfg['thresholds']['warmup']}, m {cfg['thresholds']['m']}")
     if not cols:
         raise ValueError("figure 5 has no run to draw: " + "; ".join(missing))
-    real = load_dataset("gmm-3d", split="test").x[:500].numpy()
     fig = plt.figure(figsize=(3.2 * len(cols), 6.4))
     gs = fig.add_gridspec(2, len(cols), height_ratios=(1, 1.1), hspace=0.35, wspace=0.45)
     for j, (name, col) in enumerate(cols.items()):
-        _draw_column(fig, gs[0, j], gs[1, j], name, col, real)
+        _draw_column(fig, gs[0, j], gs[1, j], name, col)
 
     arrays = {}
     for name, col in cols.items():
@@ -139,6 +151,7 @@ def make(profile: str, outdir) -> list:
             arrays[f"{name}.{k}"] = np.asarray(col[k])
         arrays[f"{name}.stop_epoch"] = np.asarray(-1 if col["stop_epoch"] is None else col["stop_epoch"])
         arrays[f"{name}.returned_epoch"] = np.asarray(-1 if col["returned_epoch"] is None else col["returned_epoch"])
+        arrays[f"{name}.collapse_epoch"] = np.asarray(-1 if col["collapse_epoch"] is None else col["collapse_epoch"])
         arrays[f"{name}.threshold_d"] = np.asarray(col["threshold_d"])
         for e, x in col["samples"].items():
             arrays[f"{name}.samples_{e}"] = x
@@ -147,25 +160,28 @@ def make(profile: str, outdir) -> list:
     measured = {f"{n} stop epoch": ("none" if c["stop_epoch"] is None else c["stop_epoch"]) for n, c in cols.items()}
     measured.update({f"{n} stop reason": c["stop_reason"] for n, c in cols.items()})
     measured.update({f"{n} returned epoch": c["returned_epoch"] for n, c in cols.items()})
+    measured.update({f"{n} collapse epoch": ("none" if c["collapse_epoch"] is None else c["collapse_epoch"])
+                     for n, c in cols.items()})
     measured.update({f"{n} max q_d (epoch mean)": float(np.max(c["q_d"])) for n, c in cols.items() if len(c["q_d"])})
     text = ("Algorithm 2 on NSGAN runs: top, per iteration (faint) and as epoch means (markers), q_d (the "
             "(1 - 1/m) quantile of ||grad d/d|| over each generated batch, log scale, threshold k_d/(2 sigma) "
             "dashed) and the steepness S_g (mean ||J_g(z)||_2, power iteration, right axis); Algorithm 2 itself "
             "tests every iteration, the black line is the epoch in which it fired, and training continued past "
-            "it. Bottom: samples on the run's fixed latents at evaluation epochs around the stop (mixtures: the "
-            "first two coordinates over real samples in orange); the red frame marks the checkpoint Algorithm 2 "
-            "returns (best score before the stop).")
+            "it; the red dashed line is the run's collapse epoch (the toolkit's measure: modes or classes covered "
+            "fall below half their running maximum, or the Frechet distance above twice its minimum, at two "
+            "evaluations in a row). Bottom: samples on the run's fixed latents at evaluation epochs around the stop "
+            "and, for a run that collapsed, at its collapse and its last evaluation (mixtures: the first two "
+            "coordinates over real samples in orange); the red frame marks the checkpoint Algorithm 2 returns (best "
+            "score before the stop). " + " ".join(runs.phase_text(n, c["summary"]) + "." for n, c in cols.items()))
     if missing:
         text += " Not drawn: " + "; ".join(missing) + "."
     stand_in = ""
     if profile != "paper":
-        stand_in = ("Small runs stand in for the paper's (Appendix F.2: 64 x 64 DCGANs on the full sets, the 3-D "
-                    "mixture for up to 1000 epochs): the mixture is trained with Adam and a smaller MLP, the 8x8 "
-                    "digits (MLP) are added as a longer image run, and MNIST, Fashion-MNIST and CIFAR-10 are "
-                    "2048-image subsets at native size with 16-channel DCGANs (Adam, step 1e-3) for 12 epochs of 50 "
-                    "iterations, so their "
-                    "thresholds (computed by F.2's recipe at the training size) are far above q_d and no stop is "
-                    "expected there. Settings per run: " + "; ".join(f"{k}: {v}" for k, v in settings.items()) + ".")
+        stand_in = ("Runs that reach the collapse phase within minutes stand in for the paper's (Appendix F.2: 64 x "
+                    "64 DCGANs on the full image sets, the 3-D mixture for up to 1000 epochs): NSGAN with the paper's "
+                    "SGD mixture recipe on a 2-D ring of 8 Gaussians, and its twin with a noised discriminator "
+                    "(Appendix G.7; Figure 7), same seed. Settings per run: "
+                    + "; ".join(f"{k}: {v}" for k, v in settings.items()) + ".")
     caption = Caption(NUMBER, text, profile, stand_in=stand_in, claims=CLAIMS,
                       settings={"runs": ", ".join(cols), "sample panels": N_PANELS}, measured=measured)
     return save(fig, outdir, caption)

@@ -6,7 +6,8 @@ steps from a copy of the current one) and the perturbed gap (the copies' paramet
 first receive N(0, ``PERTURB_STD``^2) noise). The gaps are cached per run in
 ``outdir/fig18.duality.<run>.jsonl`` (one line per checkpoint), so an interrupted
 figure resumes and a redraw costs nothing. Top row: q_d (epoch means) with the gaps;
-bottom row: the steepness with the gaps.
+bottom row: the steepness with the gaps. Every panel marks the run's stop (black) and
+collapse epoch (red dashed) from its ``summary.json``.
 """
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from ganphase.figures.common import Caption, data_path, save
 TITLE = "||grad d/d|| and steepness against the duality gaps"
 NUMBER = 18
 CLAIMS = ("thm-4.2", "sec-4.1")  # the registry claims this figure illustrates
-RUNS = {"paper": ("mnist", "fashion-mnist", "cifar10"), "quick": ("digits",), "test": ("digits",)}
+RUNS = {"paper": ("mnist", "fashion-mnist", "cifar10"), "quick": ("ring8",), "test": ("ring8",)}
 STEPS = {"paper": 100, "quick": 50, "test": 5}
-MAX_CHECKPOINTS = {"paper": 200, "quick": 8, "test": 3}
+MAX_CHECKPOINTS = {"paper": 200, "quick": 15, "test": 3}
 PERTURB_STD = 0.01
 EVAL_SIZE = 512
 
@@ -91,7 +92,8 @@ def make(profile: str, outdir) -> list:
             continue
         rows = runs.metrics(folder)
         panels[name] = {"q_d": runs.series(rows, "q_d"), "steepness": runs.series(rows, "steepness"),
-                        "gaps": gaps(folder, name, profile, outdir), "stop": runs.summary(folder)["stop_epoch"]}
+                        "gaps": gaps(folder, name, profile, outdir), "summary": runs.summary(folder),
+                        "setting": runs.describe(folder)}
     if not panels:
         raise ValueError("figure 18 has no run to draw: " + "; ".join(notes))
     fig, axes = plt.subplots(2, len(panels), figsize=(4.4 * len(panels), 6), squeeze=False)
@@ -110,8 +112,7 @@ def make(profile: str, outdir) -> list:
             ax2 = ax.twinx()
             ax2.plot(ge, dg, "^-", color="tab:orange", ms=4, lw=1, label="duality gap")
             ax2.plot(ge, pdg, "s--", color="tab:orange", ms=4, lw=1, label=f"perturbed gap (std {PERTURB_STD:g})")
-            if p["stop"] is not None:
-                ax.axvline(p["stop"], color="k", lw=1.5)
+            runs.mark_phases(ax, p["summary"])
             h1, l1 = ax.get_legend_handles_labels()
             h2, l2 = ax2.get_legend_handles_labels()
             ax.legend(h1 + h2, l1 + l2, fontsize=6)
@@ -121,6 +122,10 @@ def make(profile: str, outdir) -> list:
                 measured[f"{name} Pearson r({key}, duality gap)"] = float(np.corrcoef(np.interp(ge, ep, v), dg)[0, 1])
                 measured[f"{name} Pearson r({key}, perturbed gap)"] = float(
                     np.corrcoef(np.interp(ge, ep, v), pdg)[0, 1])
+        ph = runs.phases(p["summary"])
+        for k in ("stop", "collapse"):
+            arrays[f"{name}.{k}_epoch"] = np.asarray(-1 if ph[k] is None else ph[k])
+            measured[f"{name} {k} epoch"] = "none" if ph[k] is None else ph[k]
         measured[f"{name} duality gap first / last"] = f"{dg[0]:.4g} / {dg[-1]:.4g}"
         measured[f"{name} perturbed gap first / last"] = f"{pdg[0]:.4g} / {pdg[-1]:.4g}"
     fig.tight_layout()
@@ -130,14 +135,17 @@ def make(profile: str, outdir) -> list:
             f"(triangles) and the perturbed duality gap (squares, copies perturbed by N(0, {PERTURB_STD:g}^2) "
             f"before optimising) at saved checkpoints, each worst-case player found by {STEPS[profile]} Adam steps "
             f"(lr 2e-4, batch 64) and F evaluated on {EVAL_SIZE} real samples and latents (Appendix G.5). "
-            "Epoch 0 is the initialisation.")
+            "Epoch 0 is the initialisation. Black line: the epoch where Algorithm 2 fired; red dashed line: the "
+            "run's collapse epoch. " + " ".join(runs.phase_text(n, p["summary"]) + "." for n, p in panels.items()))
     if notes:
         text += " Not drawn: " + "; ".join(notes) + "."
     stand_in = ("" if profile == "paper" else
-                "The paper's runs are 64 x 64 DCGANs on MNIST, Fashion-MNIST and CIFAR-10; here the 8x8 digits "
-                f"(MLP, Adam, 80 epochs) stand in, with gaps at {MAX_CHECKPOINTS[profile]} checkpoints and "
+                "The paper's runs are 64 x 64 DCGANs on MNIST, Fashion-MNIST and CIFAR-10; here a run that reaches "
+                "the collapse phase within the quick budget stands in (NSGAN with the paper's SGD mixture recipe on "
+                f"a 2-D ring of 8 Gaussians), with gaps at {MAX_CHECKPOINTS[profile]} checkpoints and "
                 f"{STEPS[profile]} optimisation steps per worst-case player instead of 100.")
     caption = Caption(NUMBER, text, profile, stand_in=stand_in, claims=CLAIMS,
                       settings={"steps": STEPS[profile], "perturb_std": PERTURB_STD, "eval_size": EVAL_SIZE,
-                                "runs": ", ".join(panels)}, measured=measured)
+                                "runs": "; ".join(f"{n}: {p['setting']}" for n, p in panels.items())},
+                      measured=measured)
     return save(fig, outdir, caption)

@@ -24,6 +24,7 @@ import shutil
 from pathlib import Path
 
 from ganphase.simulate.run_folder import RunFolder, warn
+from ganphase.simulate.settings import get as get_setting
 from ganphase.simulate.train import TrainConfig, train
 
 PROFILES = ("quick", "paper", "test")
@@ -35,20 +36,32 @@ _NOT_COMPARED = ("out", "resume", "progress", "device", "epochs", "data_dir", "t
 # mixtures and the digits use Adam and smaller networks there (the figure captions say so).
 _MIXTURE_QUICK = dict(optimizer="adam", lr_g=2e-3, lr_d=2e-3, hidden=(64, 64, 64), batch_size=64,
                       max_iterations_per_epoch=40, eval_every=2, eval_samples=512)
-_MIXTURE_TEST = dict(max_iterations_per_epoch=6, eval_every=1, eval_samples=64, warmup=2, epochs=3)
+# test runs have fewer iterations per epoch than TrainConfig's monitor_every (8): monitors at every iteration
+_MIXTURE_TEST = dict(max_iterations_per_epoch=6, eval_every=1, eval_samples=64, warmup=2, epochs=3, monitor_every=1,
+                     monitor_latents="batch")   # a noisy Delta S_g, so that k_g = -0.05 fires in the test runs
 _DIGITS_QUICK = dict(data="digits", optimizer="adam", lr_g=1e-3, lr_d=1e-3, epochs=80, eval_every=4,
                      checkpoint_every=4, keep_last=1000, eval_samples=256)
-_DIGITS_TEST = dict(data="digits", epochs=3, max_iterations_per_epoch=4, eval_every=1, eval_samples=64,
+_DIGITS_TEST = dict(data="digits", epochs=3, max_iterations_per_epoch=4, eval_every=1, eval_samples=64, monitor_every=1,
                     keep_last=1000, warmup=2, evaluator=False)
 _IMAGE_PAPER = dict(eval_every=1, checkpoint_every=1, keep_last=1000)
 # quick images: Adam at step 1e-3 (the paper's 2e-4 leaves noise after 600 iterations); 12 x 50 iterations
 _IMAGE_QUICK = dict(subset=2048, epochs=12, resize=None, width=16, max_iterations_per_epoch=50, eval_every=1,
                     optimizer="adam", lr_g=1e-3, lr_d=1e-3,
                     eval_samples=128, eval_steepness_samples=16, evaluator=False, monitor_batch=8, power_iters=1)
-_IMAGE_TEST = dict(subset=256, epochs=2, resize=None, width=8, max_iterations_per_epoch=3, eval_every=1,
+_IMAGE_TEST = dict(subset=256, epochs=2, resize=None, width=8, max_iterations_per_epoch=3, eval_every=1, monitor_every=1,
                    eval_samples=32, eval_steepness_samples=4, evaluator=False, monitor_batch=4, power_iters=1)
 _EARLY = dict(early_stop=True, continue_after_stop=True)   # Algorithm 2 records its stop, training goes on
 _NOISE = dict(noise_std=0.1)                               # Appendix G.7: N(0, 0.1^2) before every D layer
+
+# The runs that reach the collapse phase in the quick profile (figures 5-7, 16-21): the named setting
+# ``ring8-collapse`` (the paper's SGD mixture recipe on a ring of 8 Gaussians), cut to RING_QUICK_EPOCHS epochs
+# and with the monitors every 8th iteration (TrainConfig's default) instead of every iteration; every
+# checkpoint kept so that figure 18 has the whole run. The paper profile runs the setting as it is.
+RING_SETTING = "ring8-collapse"
+RING_QUICK_EPOCHS = 70
+_RING = {k: v for k, v in get_setting(RING_SETTING).train.items() if k != "progress"}
+_RING_QUICK = dict(_RING, epochs=RING_QUICK_EPOCHS, monitor_every=8, keep_last=1000)
+_RING_TEST = dict(_RING, **_MIXTURE_TEST, k_g=-0.05, checkpoint_every=1, keep_last=1000)
 
 RUNS: dict[str, dict[str, dict]] = {
     # Figures 1 and 5 (3-D mixture, Appendix F.2: k_d = 2, sigma^2 = 0.0125, k_g = -0.5, N_w = 50).
@@ -57,6 +70,10 @@ RUNS: dict[str, dict[str, dict]] = {
         "quick": dict(data="gmm-3d", epochs=40, **_MIXTURE_QUICK, **_EARLY),
         "test": dict(data="gmm-3d", **_MIXTURE_TEST, **_EARLY, k_g=-0.05),   # a stop within a few steps
     },
+    # Figures 5-7 and 16-21 in the quick profile, and its noised twin (figures 5, 7, 19-21).
+    "ring8": {"paper": dict(_RING), "quick": dict(_RING_QUICK), "test": dict(_RING_TEST)},
+    "ring8-noised": {"paper": dict(_RING, **_NOISE), "quick": dict(_RING_QUICK, **_NOISE),
+                     "test": dict(_RING_TEST, **_NOISE)},
     # Figure 11 (Appendix G.1): the 4-mode toy with sigma^2 = 0.0125.
     "gmm-2d": {
         "paper": dict(data="gmm-2d", epochs=200, eval_every=10, eval_samples=1024),
@@ -103,9 +120,12 @@ RUNS: dict[str, dict[str, dict]] = {
     },
 }
 
-# Appendix G.7 trains the noise-free and the noised GAN on Fashion-MNIST; quick and test use the digits.
-NOISE_PAIRS = {"paper": ("fashion-mnist", "fashion-mnist-noised"), "quick": ("digits", "digits-noised"),
-               "test": ("digits", "digits-noised")}
+# Appendix G.7 trains the noise-free and the noised GAN on Fashion-MNIST; quick and test use the ring, which
+# reaches the collapse phase within the quick budget.
+NOISE_PAIRS = {"paper": ("fashion-mnist", "fashion-mnist-noised"), "quick": ("ring8", "ring8-noised"),
+               "test": ("ring8", "ring8-noised")}
+# The named setting (ganphase.simulate.settings) each run is cut from, for the captions.
+FROM_SETTING = {"ring8": RING_SETTING, "ring8-noised": RING_SETTING}
 
 
 def check_profile(profile: str) -> str:
@@ -268,6 +288,89 @@ def samples_at(folder, epoch: int, n: int | None = None):
     return np.asarray(x if n is None else x[:n])
 
 
+def describe(folder) -> str:
+    """The run's setting in words, read from its ``config.json`` (and the named setting it is cut from)."""
+    folder = Path(folder)
+    cfg = config(folder)
+    t, m = cfg["train"], cfg["model"]
+    net = (f"MLP {len(m['hidden'])} x {m['hidden'][0]}" if m["kind"] == "mlp" else f"DCGAN width {m['ngf']}")
+    iters = cfg["n_train"] // cfg["batch_size"]
+    if t["max_iterations_per_epoch"]:
+        iters = min(iters, t["max_iterations_per_epoch"])
+    text = (f"{t['data']}, {net}, {m['optimizer'].upper()} lr {m['lr_g']:g}, batch {cfg['batch_size']}, "
+            f"{t['epochs']} epochs of {iters} iterations, monitors every {t['monitor_every']} iteration(s), "
+            f"evaluations of {t['eval_samples']} samples every {t['eval_every']} epochs, seed {t['seed']}")
+    if t["noise_std"]:
+        text += f", N(0, {t['noise_std']:g}^2) before every discriminator layer"
+    if folder.name in FROM_SETTING:
+        s = get_setting(FROM_SETTING[folder.name])
+        text = f"setting {s.name} (v{s.version}) as run here: " + text
+    return text
+
+
+def phases(summ: dict) -> dict:
+    """{'stop': epoch | None, 'returned': epoch | None, 'collapse': epoch | None} from a run's summary.json.
+
+    ``collapse`` is the toolkit's collapse epoch (:mod:`ganphase.simulate.metrics.collapse`) that training
+    recorded; a recorded error counts as None.
+    """
+    c = summ.get("collapse_epoch")
+    return {"stop": summ.get("stop_epoch"), "returned": summ.get("returned_epoch"),
+            "collapse": c if isinstance(c, int) and not isinstance(c, bool) else None}
+
+
+def phase_text(name: str, summ: dict) -> str:
+    """One sentence: where Algorithm 2 stopped run ``name`` and where it collapsed, from its summary."""
+    p = phases(summ)
+    stop = ("Algorithm 2 did not fire" if p["stop"] is None else
+            f"Algorithm 2 fired in epoch {p['stop']} (returned checkpoint: epoch {p['returned']})")
+    col = ("it did not collapse within its epochs" if p["collapse"] is None else
+           f"its collapse epoch is {p['collapse']}")
+    return f"{name}: {stop}; {col}"
+
+
+def mark_phases(ax, summ: dict, labels: bool = True) -> None:
+    """The stop (black line) and the collapse epoch (red dashed line) of a run, where it has them."""
+    p = phases(summ)
+    if p["stop"] is not None:
+        ax.axvline(p["stop"], color="k", lw=1.5, label=f"stop (epoch {p['stop']})" if labels else None)
+    if p["collapse"] is not None:
+        ax.axvline(p["collapse"], color="tab:red", lw=1.5, ls="--",
+                   label=f"collapse (epoch {p['collapse']})" if labels else None)
+
+
+def real_points(folder, n: int = 500):
+    """The first ``n`` test samples of a mixture run's data set (numpy), None for image runs."""
+    from ganphase.simulate.data import is_mixture, load_dataset
+
+    data = config(folder)["train"]["data"]
+    return load_dataset(data, split="test").x[:n].numpy() if is_mixture(data) else None
+
+
+def panel_epochs(available: list[int], n: int, summ: dict) -> list[int]:
+    """``n`` of the ``available`` epochs spread over the run, always including those nearest to the run's stop
+    and collapse epoch (``summ``: its summary.json); the spread epochs nearest to those two make room."""
+    import numpy as np
+
+    ph = phases(summ)
+    marks = nearest(available, [e for e in (ph["stop"], ph["collapse"]) if e is not None])
+    rest = [e for e in nearest(available, list(np.linspace(available[0], available[-1], n))) if e not in marks]
+    while marks and rest and len(marks) + len(rest) > n:
+        rest.remove(min(rest[::-1], key=lambda e: min(abs(e - m) for m in marks)))
+    return sorted(marks + rest)
+
+
+def phase_tag(epoch: int, summ: dict, available: list[int] | None = None) -> str:
+    """'collapse', 'stop', 'collapsed' or '' for a panel at ``epoch`` of a run with summary ``summ``
+    (``stop``: the epoch of ``available`` nearest to the stop, when given, else the stop epoch itself)."""
+    ph = phases(summ)
+    if epoch == ph["collapse"]:
+        return "collapse"
+    if ph["stop"] is not None and epoch == (nearest(available, [ph["stop"]])[0] if available else ph["stop"]):
+        return "stop"
+    return "collapsed" if ph["collapse"] is not None and epoch > ph["collapse"] else ""
+
+
 def nearest(available: list[int], wanted: list[int]) -> list[int]:
     """For each wanted epoch the closest available one, duplicates dropped, order kept."""
     out = []
@@ -303,8 +406,9 @@ def draw_samples(ax, samples, real=None, ncols: int = 4):
         if real is not None:
             ax.scatter(real[:, 0], real[:, 1], s=2, c="tab:orange", alpha=0.4, lw=0)
         ax.scatter(samples[:, 0], samples[:, 1], s=2, c="tab:blue", lw=0)
-        ax.set_xlim(-2, 2)
-        ax.set_ylim(-2, 2)
+        lim = 2.0 if real is None else max(2.0, 1.15 * float(abs(real[:, :2]).max()))
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
         ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
