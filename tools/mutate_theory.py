@@ -110,10 +110,17 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=240.0, help="seconds per mutant")
     ap.add_argument("--out", default="mutation.jsonl", help="one JSON line per mutant (appended as it runs)")
+    ap.add_argument("--only", action="append", default=[], metavar="MODULE:LINE",
+                    help="run every site of this line instead of a sample (repeatable), e.g. background.py:51")
     args = ap.parse_args(argv)
     modules = sorted(p for p in THEORY.glob("*.py") if p.name not in SKIP)
     all_sites = [s for p in modules for s in sites(p)]
-    chosen = all_sites if args.sample == 0 else random.Random(args.seed).sample(all_sites, min(args.sample, len(all_sites)))
+    if args.only:
+        chosen = [s for s in all_sites if f"{s['module']}:{s['line']}" in args.only]
+    elif args.sample == 0:
+        chosen = all_sites
+    else:
+        chosen = random.Random(args.seed).sample(all_sites, min(args.sample, len(all_sites)))
     print(f"{len(all_sites)} mutation sites in {len(modules)} modules; running {len(chosen)}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "base"

@@ -37,9 +37,14 @@ def sigmoid(t):
     return 1 / (1 + sp.exp(-t))
 
 
+def pointwise_value(pd, pg):
+    """pd log D + pg log(1 - D): the GAN value function's integrand at one point, as a function of D = D(x)."""
+    return pd * sp.log(D) + pg * sp.log(1 - D)
+
+
 def optimal_discriminator_value(pd, pg):
-    """argmax_D pd log D + pg log(1 - D): the pointwise maximiser of the GAN value function."""
-    return sp.solve(sp.diff(pd * sp.log(D) + pg * sp.log(1 - D), D), D)[0]
+    """argmax_D pd log D + pg log(1 - D): the stationary point of ``pointwise_value`` in D."""
+    return sp.solve(sp.diff(pointwise_value(pd, pg), D), D)[0]
 
 
 # ================================================================= optimal discriminator
@@ -48,9 +53,8 @@ def optimal_discriminator_value(pd, pg):
     title="the optimal discriminator D*(x) = p_data(x)/(p_data(x) + p_g(x))", section=SECTION,
     assumptions=("G fixed", "the value function is maximised pointwise in D(x) in (0, 1)"))
 def optimal_discriminator():
-    value = p * sp.log(D) + q * sp.log(1 - D)
     d_star = optimal_discriminator_value(p, q)
-    curvature = sp.simplify(sp.diff(value, D, 2).subs(D, d_star))
+    curvature = sp.simplify(sp.diff(pointwise_value(p, q), D, 2).subs(D, d_star))
     return [
         Part("D*", derived=d_star, printed=p / (p + q), equation="D^*(x)"),
         Part("sign of the second derivative at D* (a maximum)", derived=sp.sign(curvature), printed=sp.Integer(-1),
@@ -121,11 +125,11 @@ def js_disjoint():
     title="-E_{p_g} log D* = E_{p_g} log(1 + p_g/p_data); an unvisited mode contributes 0", section=SECTION,
     assumptions=("D = D*", "p_data > 0 where p_g > 0"))
 def ns_loss():
-    d_star = d_star_of(p, q)
+    neg_log_d = sp.expand_log(-sp.log(d_star_of(p, q)), force=True)
+    # the unvisited mode: the limit p_g -> 0 of the derived integrand p_g (-log D*), not of the printed one
     return [
-        Part("-log D*", derived=sp.expand_log(-sp.log(d_star), force=True), printed=sp.log(1 + q / p),
-             equation=r"-\log D^*(x)"),
-        Part("p_g log(1 + p_g/p_data) as p_g -> 0", derived=sp.limit(q * sp.log(1 + q / p), q, 0, "+"),
+        Part("-log D*", derived=neg_log_d, printed=sp.log(1 + q / p), equation=r"-\log D^*(x)"),
+        Part("p_g log(1 + p_g/p_data) as p_g -> 0", derived=sp.limit(q * neg_log_d, q, 0, "+"),
              printed=sp.Integer(0), equation=r"\lim_{p_g \to 0} p_g\log(1 + p_g/p_{data})"),
     ]
 
