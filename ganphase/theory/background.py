@@ -66,7 +66,9 @@ def optimal_discriminator():
 def _kl_uniform_pieces(pieces_p, pieces_q):
     """int p log(p / q) (KL(P || Q) for densities); p, q piecewise constant on the same intervals [(lo, hi, value)]."""
     total = 0
-    for (lo, hi, vp), (_, _, vq) in zip(pieces_p, pieces_q):
+    for (lo, hi, vp), (lo_q, hi_q, vq) in zip(pieces_p, pieces_q, strict=True):
+        if (lo, hi) != (lo_q, hi_q):
+            raise ValueError(f"pieces of p and q must share their intervals, got [{lo}, {hi}] and [{lo_q}, {hi_q}]")
         if vp != 0:
             total += sp.integrate(vp * sp.log(vp / vq), (x, lo, hi))
     return total
@@ -157,7 +159,10 @@ def logit_gradients():
 def two_gaussian_expectation(expr):
     """E_p[expr(x)] for p = N(-mu, sigma^2)/2 + N(mu, sigma^2)/2 (sympy.stats, exact)."""
     left, right = stats.Normal("L", -mu, sigma), stats.Normal("R", mu, sigma)
-    return sp.simplify((stats.E(expr.subs(x, left)) + stats.E(expr.subs(x, right))) / 2)
+    expectation = lambda e: sp.simplify((stats.E(e.subs(x, left)) + stats.E(e.subs(x, right))) / 2)   # noqa: E731
+    if expectation(sp.Integer(1)) != 1:
+        raise ValueError("the two-Gaussian mixture must be a probability law (E_p[1] = 1)")
+    return expectation(expr)
 
 
 def gaussian_log_density(t, mean, sd):
@@ -193,7 +198,10 @@ def forward_kl_two_gaussian():
 def _separated_point(rnd: random.Random) -> dict:
     """mu = k sigma with k in [3, 10]: the separated regime the note speaks of."""
     sd = sp.Rational(rnd.randint(1, 12), 4)
-    return {sigma: sd, mu: sd * sp.Rational(rnd.randint(12, 40), 4)}
+    point = {sigma: sd, mu: sd * sp.Rational(rnd.randint(12, 40), 4)}
+    if not 3 <= point[mu] / sd <= 10:   # the part's sign is derived for mu >= 3 sigma (see the claim's note)
+        raise ValueError(f"mu / sigma = {point[mu] / sd} is outside the separated regime [3, 10]")
+    return point
 
 
 def reverse_kl_broad_fit():
