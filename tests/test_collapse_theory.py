@@ -109,3 +109,71 @@ def test_bad_input():
         ev.linear_discriminator(torch.zeros(1, 2), ev.TOY_CENTRES, 0.0)
     with pytest.raises(ValueError, match="claim"):
         REGISTRY["thm-4.2"].part("no such part")
+
+
+# ----------------------------------------------------------------------------- evidence statuses, held independently
+# Each test decides with its own computation (numpy central differences, its own torch functions) whether the
+# printed statement holds on an input of its own or on the evidence's recorded counterexample, and asserts that the
+# evidence's status is that outcome; none of them calls the evidence's helpers.
+def _evidence(cid):
+    from ganphase.catalogue import CATALOGUE
+
+    return CATALOGUE.run_evidence(cid, seed=1)
+
+
+def _expected(holds: bool) -> str:
+    return "passed" if holds else "failed"
+
+
+def _log_linear_d(x, sigma):
+    """log d for Assumption 4.1's d(x) = 1/2 - ||x|| / (8 sigma) (one ball, centre 0)."""
+    return math.log(0.5 - np.linalg.norm(x) / (8 * sigma))
+
+
+def _central_gradient(fn, x, h=1e-6):
+    return np.array([(fn(x + e) - fn(x - e)) / (2 * h) for e in np.eye(len(x)) * h])
+
+
+def test_sec_4_1_status_held_by_central_differences():
+    """Printed ||grad d / d|| = 1/(4 sigma - r), against central differences of log d in 3-D."""
+    rng = np.random.default_rng(11)
+    holds = True
+    for sigma, frac in ((0.3, 0.1), (1.0, 0.5), (2.5, 0.9)):
+        u = rng.normal(size=3)
+        x = 4 * sigma * frac * u / np.linalg.norm(u)
+        norm = np.linalg.norm(_central_gradient(lambda v: _log_linear_d(v, sigma), x))
+        holds &= abs(norm - 1 / (4 * sigma - np.linalg.norm(x))) <= 1e-6 * norm
+    assert _evidence("sec-4.1").status == _expected(bool(holds))
+
+
+def test_thm_4_1_status_held_by_autograd_of_own_maps():
+    """Printed J' = J + s H J for z -> g(z) + s F(g(z)), F = grad log d: a generator and a discriminator of the test's
+    own (smooth closed forms, not the toolkit's models), Jacobians by torch.autograd.functional.jacobian."""
+    torch.manual_seed(3)
+    A, B, w = (torch.randn(3, 3, dtype=torch.float64) for _ in range(3))
+    g = lambda z: torch.tanh(A @ z) + 0.3 * (B @ z) ** 2                                  # noqa: E731
+    log_d = lambda x: torch.nn.functional.logsigmoid((w @ torch.sin(x)).sum() + x @ x / 5)   # noqa: E731
+    F = lambda x: torch.autograd.grad(log_d(x), x, create_graph=True)[0]                  # noqa: E731
+    holds = True
+    for step in (0.05, 0.7):
+        for z in torch.randn(4, 3, dtype=torch.float64):
+            updated = torch.autograd.functional.jacobian(lambda v: g(v) + step * F(g(v)), z)
+            J = torch.autograd.functional.jacobian(g, z)
+            H = torch.autograd.functional.jacobian(F, g(z).detach())
+            holds &= bool(torch.allclose(updated, J + step * H @ J, rtol=1e-12, atol=1e-12))
+    assert _evidence("thm-4.1").status == _expected(holds)
+
+
+def test_thm_4_2_status_held_by_central_differences_at_the_recorded_input():
+    """Printed ||I + sH||_2 <= 1 - s/(4 sigma - r)^2 (for s < (4 sigma - r)^2): H by central differences of the
+    field grad log d at the recorded (n, sigma, r, s), the spectral norm by numpy."""
+    ev = _evidence("thm-4.2")
+    cx = ev.counterexample or {"n": 2, "sigma": 1.0, "r": 0.5, "s": 1.0}
+    n, sig, r, step = int(cx["n"]), float(cx["sigma"]), float(cx["r"]), float(cx["s"])
+    y = np.full(n, r / math.sqrt(n))
+    field = lambda v: _central_gradient(lambda t: _log_linear_d(t, sig), v, 1e-5)   # noqa: E731
+    H = np.array([(field(y + e) - field(y - e)) / 2e-4 for e in np.eye(n) * 1e-4]).T
+    norm = np.linalg.norm(np.eye(n) + step * H, 2)
+    factor = float(REGISTRY["thm-4.2"].part("||I + sH||_2").printed.subs({theory.r: r, sigma: sig, theory.s: step}))
+    assert step < (4 * sig - r) ** 2                      # inside the theorem's range
+    assert ev.status == _expected(norm <= factor + 1e-6), ev.detail

@@ -112,3 +112,20 @@ def test_sec22_evidence_passes_and_catches_a_wrong_field(monkeypatch):
     assert CATALOGUE.run_evidence("sec-2.2", seed=3).status == "passed"
     monkeypatch.setattr(ev, "_sec22_formula", lambda which: (lambda r, dr: dr / (r * (2 + r))))
     assert CATALOGUE.run_evidence("sec-2.2", seed=3).status == "failed"
+
+
+def test_sec22_status_held_by_central_differences():
+    """Printed: grad log d* = grad r / (r (1 + r)), r = p_data/p_g.  scipy densities (a two-mode p_data, a Gaussian
+    p_g) and central differences of log d* and of r, at points of the test's own; the evidence's status must be the
+    outcome."""
+    from ganphase.catalogue import CATALOGUE
+
+    p_data = lambda t: 0.3 * stats.norm.pdf(t, -1.5, 0.6) + 0.7 * stats.norm.pdf(t, 1.0, 0.9)   # noqa: E731
+    p_g = lambda t: stats.norm.pdf(t, 0.2, 1.4)                                                 # noqa: E731
+    r = lambda t: p_data(t) / p_g(t)                                                            # noqa: E731
+    log_d = lambda t: np.log(p_data(t)) - np.log(p_data(t) + p_g(t))                            # noqa: E731
+    t, h = np.linspace(-3, 3, 13), 1e-5
+    lhs = (log_d(t + h) - log_d(t - h)) / (2 * h)
+    rhs = (r(t + h) - r(t - h)) / (2 * h) / (r(t) * (1 + r(t)))
+    holds = bool(np.all(np.abs(lhs - rhs) <= 1e-6 * (1 + np.abs(lhs))))
+    assert CATALOGUE.run_evidence("sec-2.2", seed=1).status == ("passed" if holds else "failed")

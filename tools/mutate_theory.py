@@ -110,10 +110,20 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=240.0, help="seconds per mutant")
     ap.add_argument("--out", default="mutation.jsonl", help="one JSON line per mutant (appended as it runs)")
+    ap.add_argument("--only", action="append", default=[], metavar="MODULE:LINE[:OLD]",
+                    help="run the sites of this line (whose original text is OLD, if given) instead of a sample "
+                         "(repeatable), e.g. background.py:42 or 'collapse.py:134:4 * sg'")
     args = ap.parse_args(argv)
     modules = sorted(p for p in THEORY.glob("*.py") if p.name not in SKIP)
     all_sites = [s for p in modules for s in sites(p)]
-    chosen = all_sites if args.sample == 0 else random.Random(args.seed).sample(all_sites, min(args.sample, len(all_sites)))
+    if args.only:
+        wanted = [w.split(":", 2) for w in args.only]
+        chosen = [s for s in all_sites if any(s["module"] == w[0] and s["line"] == int(w[1])
+                                              and (len(w) < 3 or s["old"] == w[2]) for w in wanted)]
+    elif args.sample == 0:
+        chosen = all_sites
+    else:
+        chosen = random.Random(args.seed).sample(all_sites, min(args.sample, len(all_sites)))
     print(f"{len(all_sites)} mutation sites in {len(modules)} modules; running {len(chosen)}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "base"

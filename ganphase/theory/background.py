@@ -37,9 +37,14 @@ def sigmoid(t):
     return 1 / (1 + sp.exp(-t))
 
 
+def pointwise_value(pd, pg):
+    """pd log D + pg log(1 - D): the GAN value function's integrand at one point, as a function of D = D(x)."""
+    return pd * sp.log(D) + pg * sp.log(1 - D)
+
+
 def optimal_discriminator_value(pd, pg):
-    """argmax_D pd log D + pg log(1 - D): the pointwise maximiser of the GAN value function."""
-    return sp.solve(sp.diff(pd * sp.log(D) + pg * sp.log(1 - D), D), D)[0]
+    """argmax_D pd log D + pg log(1 - D): the stationary point of ``pointwise_value`` in D."""
+    return sp.solve(sp.diff(pointwise_value(pd, pg), D), D)[0]
 
 
 # ================================================================= optimal discriminator
@@ -48,9 +53,8 @@ def optimal_discriminator_value(pd, pg):
     title="the optimal discriminator D*(x) = p_data(x)/(p_data(x) + p_g(x))", section=SECTION,
     assumptions=("G fixed", "the value function is maximised pointwise in D(x) in (0, 1)"))
 def optimal_discriminator():
-    value = p * sp.log(D) + q * sp.log(1 - D)
     d_star = optimal_discriminator_value(p, q)
-    curvature = sp.simplify(sp.diff(value, D, 2).subs(D, d_star))
+    curvature = sp.simplify(sp.diff(pointwise_value(p, q), D, 2).subs(D, d_star))
     return [
         Part("D*", derived=d_star, printed=p / (p + q), equation="D^*(x)"),
         Part("sign of the second derivative at D* (a maximum)", derived=sp.sign(curvature), printed=sp.Integer(-1),
@@ -62,7 +66,9 @@ def optimal_discriminator():
 def _kl_uniform_pieces(pieces_p, pieces_q):
     """int p log(p / q) (KL(P || Q) for densities); p, q piecewise constant on the same intervals [(lo, hi, value)]."""
     total = 0
-    for (lo, hi, vp), (_, _, vq) in zip(pieces_p, pieces_q):
+    for (lo, hi, vp), (lo_q, hi_q, vq) in zip(pieces_p, pieces_q, strict=True):
+        if (lo, hi) != (lo_q, hi_q):
+            raise ValueError(f"pieces of p and q must share their intervals, got [{lo}, {hi}] and [{lo_q}, {hi_q}]")
         if vp != 0:
             total += sp.integrate(vp * sp.log(vp / vq), (x, lo, hi))
     return total
@@ -121,11 +127,11 @@ def js_disjoint():
     title="-E_{p_g} log D* = E_{p_g} log(1 + p_g/p_data); an unvisited mode contributes 0", section=SECTION,
     assumptions=("D = D*", "p_data > 0 where p_g > 0"))
 def ns_loss():
-    d_star = d_star_of(p, q)
+    neg_log_d = sp.expand_log(-sp.log(d_star_of(p, q)), force=True)
+    # the unvisited mode: the limit p_g -> 0 of the derived integrand p_g (-log D*), not of the printed one
     return [
-        Part("-log D*", derived=sp.expand_log(-sp.log(d_star), force=True), printed=sp.log(1 + q / p),
-             equation=r"-\log D^*(x)"),
-        Part("p_g log(1 + p_g/p_data) as p_g -> 0", derived=sp.limit(q * sp.log(1 + q / p), q, 0, "+"),
+        Part("-log D*", derived=neg_log_d, printed=sp.log(1 + q / p), equation=r"-\log D^*(x)"),
+        Part("p_g log(1 + p_g/p_data) as p_g -> 0", derived=sp.limit(q * neg_log_d, q, 0, "+"),
              printed=sp.Integer(0), equation=r"\lim_{p_g \to 0} p_g\log(1 + p_g/p_{data})"),
     ]
 
@@ -153,7 +159,10 @@ def logit_gradients():
 def two_gaussian_expectation(expr):
     """E_p[expr(x)] for p = N(-mu, sigma^2)/2 + N(mu, sigma^2)/2 (sympy.stats, exact)."""
     left, right = stats.Normal("L", -mu, sigma), stats.Normal("R", mu, sigma)
-    return sp.simplify((stats.E(expr.subs(x, left)) + stats.E(expr.subs(x, right))) / 2)
+    expectation = lambda e: sp.simplify((stats.E(e.subs(x, left)) + stats.E(e.subs(x, right))) / 2)   # noqa: E731
+    if expectation(sp.Integer(1)) != 1:
+        raise ValueError("the two-Gaussian mixture must be a probability law (E_p[1] = 1)")
+    return expectation(expr)
 
 
 def gaussian_log_density(t, mean, sd):
@@ -189,7 +198,10 @@ def forward_kl_two_gaussian():
 def _separated_point(rnd: random.Random) -> dict:
     """mu = k sigma with k in [3, 10]: the separated regime the note speaks of."""
     sd = sp.Rational(rnd.randint(1, 12), 4)
-    return {sigma: sd, mu: sd * sp.Rational(rnd.randint(12, 40), 4)}
+    point = {sigma: sd, mu: sd * sp.Rational(rnd.randint(12, 40), 4)}
+    if not 3 <= point[mu] / sd <= 10:   # the part's sign is derived for mu >= 3 sigma (see the claim's note)
+        raise ValueError(f"mu / sigma = {point[mu] / sd} is outside the separated regime [3, 10]")
+    return point
 
 
 def reverse_kl_broad_fit():

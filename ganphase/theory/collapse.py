@@ -134,7 +134,10 @@ def point_in_ball(rnd: random.Random) -> dict:
     scale = _rational(rnd, 0, 4 * sg) / norm
     # a rational multiple keeping ||y|| < 4 sigma
     scale = sp.Rational(sp.floor(scale * 1000), 1000) or sp.Rational(1, 1000)
-    return {sigma: sg, **{v: c * scale for v, c in zip(ys, y)}}
+    point = {sigma: sg, **{v: c * scale for v, c in zip(ys, y)}}
+    if not 0 < norm * scale < 4 * sg:   # the parts hold inside B_{4 sigma} only, where d > 0 is linear in ||y||
+        raise ValueError(f"check point outside B_(4 sigma): ||y|| = {float(norm * scale)}, sigma = {sg}")
+    return point
 
 
 def point_radius_in_ball(rnd: random.Random) -> dict:

@@ -125,6 +125,16 @@ def early_growth_rate_printed() -> sp.Expr:
     return (mu ** 2 - sigma ** 2) / sigma ** 4
 
 
+def early_growth_rate(rhs: sp.Expr) -> sp.Expr:
+    """Implication (ii) after Theorem 3.3: at an early stage (g3 = 0) the dominant terms of ``rhs`` are the highest
+    power of g1 in its numerator and the lowest in its denominator; their ratio divided by g1 is the rate of
+    d/dt g1 ~ rate g1 (a power of g1 is left over if the degrees do not differ by one)."""
+    num, den = sp.fraction(sp.together(rhs.subs(g3, 0)))
+    num, den = sp.Poly(sp.expand(num), g1), sp.Poly(sp.expand(den), g1)
+    (top, lead), (low, trail) = max(num.terms()), min(den.terms())
+    return sp.simplify(lead / trail * g1 ** (top[0] - low[0] - 1))
+
+
 def _even_density_pair():
     """Two even densities to second order, from the generic values at 0."""
     return pd0 + pd2 * x ** 2 / 2, pg0 + pg2 * x ** 2 / 2
@@ -139,8 +149,10 @@ def _even_density_pair():
                  "gradient-flow limit of g <- g + dt d'/d(g)"),
     note="The derived right-hand side is exact; the theorem's 'mu >> sigma' is not needed.")
 def theorem_3_3():
-    return [Part("ODE right-hand side", derived=steepness_rhs(), printed=printed_rhs_main(),
-                 equation=r"\frac{d}{dt} g_t'(0)")]
+    rhs = steepness_rhs()
+    return [Part("ODE right-hand side", derived=rhs, printed=printed_rhs_main(), equation=r"\frac{d}{dt} g_t'(0)"),
+            Part("early exponential growth rate (implication ii)", derived=early_growth_rate(rhs),
+                 printed=early_growth_rate_printed(), equation=r"\text{rate of } g_t'(0)")]
 
 
 @REGISTRY.claim(

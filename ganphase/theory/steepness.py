@@ -60,11 +60,6 @@ def mixture_cdf(t, centres, s):
     return sum(Phi((t - c) / s) for c in centres) / len(centres)
 
 
-def mixture_pdf(t, centres, s):
-    """p_data(t) = (1/N) sum_i exp(-(t - x_i)^2/(2 sigma^2)) / (sqrt(2 pi) sigma) (Assumption 2.1, n = 1)."""
-    return sum(phi((t - c) / s) / s for c in centres) / len(centres)
-
-
 def _push_forward_density(inverse, at):
     """Density of T(Z), Z ~ N(0,1), at ``at`` for T monotone with inverse ``inverse(at)``: phi(T^-1) |(T^-1)'|."""
     w = sp.Dummy("w", real=True)   # erfinv of a point of (-1, 1) is real
@@ -211,7 +206,7 @@ def steepness_1d():
     # step 3 at the midpoint m_i: centres are sorted, so x_i and x_{i+1} are the nearest, the others farther
     m = (x_lo + x_hi) / 2
     nearest = sp.simplify(sp.Min(m - x_lo, x_hi - m))
-    largest_kernel = sp.simplify(mixture_pdf(m, [m - nearest], sigma) * sp.sqrt(2 * sp.pi) * sigma)
+    largest_kernel = sp.simplify(phi(nearest / sigma) * sp.sqrt(2 * sp.pi))   # K(m_i, x_i) sqrt(2 pi) sigma
     kernel_factor = N_modes * largest_kernel / (N_modes * sigma)      # (1/(N sigma)) sum_j K_j(m_i) <= this
     # both neighbours contribute Phi(+h) + Phi(-h) = 1 to N Psi(m_i); the other N - 2 terms lie in (0, 1)
     pair = sp.simplify(Phi((m - x_lo) / sigma) + Phi((m - x_hi) / sigma))
