@@ -75,3 +75,11 @@ def test_a_whole_committed_run_regenerates_exactly(tmp_path):
     assert [r.get("eval") for r in again.metrics()] == [r.get("eval") for r in committed.metrics()]
     for key in ("stop_epoch", "stop_iteration", "collapse_epoch", "returned_epoch"):
         assert summary[key] == committed.read_summary()[key], key
+
+
+def test_the_committed_score_table_regenerates(tmp_path):
+    """results/sweeps/collapse/score/score.md is what `ganphase score` prints for the committed traces."""
+    from ganphase.cli import main
+
+    assert main(["score", str(RESULTS), "--out", str(tmp_path / "score"), "--no-figure"]) == 0
+    assert (tmp_path / "score" / "score.md").read_text() == (RESULTS / "score" / "score.md").read_text()
