@@ -138,11 +138,11 @@ def test_sec_4_1_status_held_by_central_differences():
     """Printed ||grad d / d|| = 1/(4 sigma - r), against central differences of log d in 3-D."""
     rng = np.random.default_rng(11)
     holds = True
-    for sigma, frac in ((0.3, 0.1), (1.0, 0.5), (2.5, 0.9)):
+    for sig, frac in ((0.3, 0.1), (1.0, 0.5), (2.5, 0.9)):
         u = rng.normal(size=3)
-        x = 4 * sigma * frac * u / np.linalg.norm(u)
-        norm = np.linalg.norm(_central_gradient(lambda v: _log_linear_d(v, sigma), x))
-        holds &= abs(norm - 1 / (4 * sigma - np.linalg.norm(x))) <= 1e-6 * norm
+        x = 4 * sig * frac * u / np.linalg.norm(u)
+        norm = np.linalg.norm(_central_gradient(lambda v: _log_linear_d(v, sig), x))
+        holds &= abs(norm - 1 / (4 * sig - np.linalg.norm(x))) <= 1e-6 * norm
     assert _evidence("sec-4.1").status == _expected(bool(holds))
 
 

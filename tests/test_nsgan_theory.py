@@ -322,10 +322,11 @@ def test_cor_c_1_status_held_by_finite_differences():
 def test_app_f_status_held_by_numpy_on_fashion_mnist():
     """Printed (Appendix F.2): Fashion-MNIST at 64 x 64 has sigma^2 dim = 0.33, sigma pooled over the dimensions
     (sigma^2 dim = mean over classes of the variance of all pixel values of the class, images in [-1, 1]).
-    That pooled variance is a statistic of the pixel values, so it is computed here with numpy at the native
-    28 x 28 (resizing by interpolation changes it only through the smoothing of edges, a few per cent), on
-    the first 4000 training images.  One data set off the print by more than the evidence's 10 % (the tolerance
-    for subsample, resize filter and rounding) fails the printed statement; the evidence's status must then be failed."""
+    That pooled variance is a statistic of the pixel values, computed here with numpy at the native 28 x 28 on
+    the first 4000 training images; upsampling to 64 x 64 by interpolation only smooths edges, which lowers it
+    (by about 8 % for bilinear), so the 64 x 64 value lies in [0.85, 1] x the native one.  If that whole
+    interval is more than the evidence's 10 % (its tolerance for subsample, resize filter and rounding) off the
+    print, the printed statement fails, and the evidence's status must be failed."""
     from conftest import need_data_file
 
     data = np.load(need_data_file("fashion_mnist.npz"))
@@ -333,10 +334,11 @@ def test_app_f_status_held_by_numpy_on_fashion_mnist():
     y = data["y_train"][:4000]
     pooled = float(np.mean([x[y == c].var() for c in np.unique(y)]))
     _, sigma_printed, _ = theory.printed_threshold_inputs()["fashion-mnist"]
-    fails = abs(pooled - sigma_printed ** 2 * 64 ** 2) > 0.10 * sigma_printed ** 2 * 64 ** 2
-    if not fails:
-        pytest.skip("Fashion-MNIST's pooled variance is within 10 % of the print: the other data sets decide")
+    printed = sigma_printed ** 2 * 64 ** 2
+    lo, hi = 0.85 * pooled, pooled
+    if not (lo > 1.10 * printed or hi < 0.90 * printed):
+        pytest.skip("Fashion-MNIST's pooled variance may be within 10 % of the print: the other data sets decide")
     ev = _evidence("app-f")
     assert ev.status == "failed", ev.detail          # one data set off the print is a failure of the statement
     assert ev.counterexample["data_set"] == "fashion-mnist"
-    assert float(ev.counterexample["sigma2_dim"]) == pytest.approx(pooled, rel=0.05)
+    assert lo <= float(ev.counterexample["sigma2_dim"]) <= hi
