@@ -129,7 +129,7 @@ def cluster(tmp_path):
 
 
 SLOW = Setting("tiny-long", 1, "test: 6 epochs of the 2-D mixture",
-               {**TINY, "epochs": 6, "max_iterations_per_epoch": 40})
+               {**TINY, "epochs": 6, "max_iterations_per_epoch": 40, "monitor_every": 1})
 
 
 @pytest.mark.timeout(600)
