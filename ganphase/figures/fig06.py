@@ -90,7 +90,7 @@ def render(number: int, profile: str, outdir, names, left: str, right: str, text
             arrays[f"{name}.{k}_epoch"] = np.asarray(-1 if ph[k] is None else ph[k])
             measured[f"{name} {k} epoch"] = "none" if ph[k] is None else ph[k]
         for k in (left,) + rights:
-            e_k, v_k = arrays[f"{name}.{k}.epochs"], arrays[f"{name}.{k}"]
+            v_k = arrays[f"{name}.{k}"]
             if len(v_k):
                 measured[f"{name} {k}: first / min / last"] = f"{v_k[0]:.4g} / {v_k.min():.4g} / {v_k[-1]:.4g}"
         if len(arrays[f"{name}.{rights[0]}"]) > 2:

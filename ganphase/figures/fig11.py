@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
-import torch
 
 from ganphase.figures import runs
 from ganphase.figures.common import Caption, data_path, save
