@@ -23,7 +23,11 @@ Effects (per run; the run's collapse epoch c and end of fitting f as in :mod:`ga
   "sharp decline"); where the Frechet distance is recorded, log(fd at c / min fd before c) (mean > 0);
   Figure 17's q_d: Spearman correlation of epoch-mean q_d with the epoch over epochs before c (mean > 0:
   "oscillate while gradually increasing").
-* ``app-g.5`` the duality gaps: not recorded by the evaluator, so ``undecided`` until a sweep records them.
+* ``app-g.5`` the vanilla and perturbed duality gaps recorded at evaluations (settings with
+  ``eval_duality_gap``): per collapsed run the Spearman correlation of each gap with the epoch from the end
+  of fitting to c (mean < 0: "decrease"); r = median gap after c / median gap over epochs c-25..c-5 for the
+  vanilla gap (mean < 1/2: "drops to zero"), and r(perturbed) - r(vanilla) (mean > 0: "in contrast, the
+  perturbed duality gap oscillates").
 * ``app-g.6`` share of collapsed runs in which, at some epoch after c, loss_d or loss_g leaves
   [m/2, 2m], m the median of that loss over epochs c-10..c-1 (>= 0.8: the losses "escalate ... or drop").
 * ``app-g.7`` pairs of runs of the same data and seed without and with discriminator noise
@@ -242,12 +246,44 @@ def measure_appg4(sw: Sweep):
     return parts, used
 
 
+def _gap_ratio(ep, gap, c) -> float:
+    """median gap over the evaluations after c / median over the evaluations of epochs c-25..c-5."""
+    before, after = gap[(ep >= c - 25) & (ep <= c - 5)], gap[ep > c]
+    before, after = before[np.isfinite(before)], after[np.isfinite(after)]
+    if not (before.size and after.size) or np.median(before) <= 0:
+        return math.nan
+    return float(np.median(after) / np.median(before))
+
+
 def measure_appg5(sw: Sweep):
-    have = [r.folder for r in sw.runs if "eval_duality_gap" in r.traces]
-    if not have:
-        return [_absent("duality gaps vs q_d and S_g", "the sweep's traces record no duality gap "
-                        "(ganphase.simulate.metrics.duality is not part of the evaluator)")], []
-    return [_absent("duality gaps vs q_d and S_g", "no test is defined for recorded duality gaps yet")], have
+    trend = {"duality_gap": [], "duality_gap_perturbed": []}
+    drop, contrast, used = [], [], []
+    for run, f in zip(sw.runs, sw.facts):
+        c, fe, ev, ep = f["collapse_epoch"], f["fit_end"], f["eval"], f["eval_epochs"]
+        if c is None or not all(k in ev for k in trend):
+            continue
+        start = 0 if fe is None else fe
+        for key in trend:
+            sel = (ep >= start) & (ep < c) & np.isfinite(ev[key])
+            trend[key].append(_spearman(ep[sel], ev[key][sel]))
+        r_v, r_p = _gap_ratio(ep, ev["duality_gap"], c), _gap_ratio(ep, ev["duality_gap_perturbed"], c)
+        drop.append(r_v)
+        contrast.append(r_p - r_v)
+        used.append(run.folder)
+    if not used:
+        why = ("no collapsed run of the sweep records the duality gaps (settings with eval_duality_gap=True record "
+               "them at every evaluation)")
+        return [_absent(n, why) for n in ("vanilla gap decreases before collapse", "perturbed gap decreases before "
+                                          "collapse", "vanilla gap drops after collapse",
+                                          "perturbed gap drops less than the vanilla gap")], []
+    return [_part(sw, "vanilla gap decreases before collapse", trend["duality_gap"], "mean", 0.0, "below",
+                  "mean Spearman correlation of the vanilla gap with the epoch, from the end of fitting to c, < 0"),
+            _part(sw, "perturbed gap decreases before collapse", trend["duality_gap_perturbed"], "mean", 0.0, "below",
+                  "mean Spearman correlation of the perturbed gap with the epoch, end of fitting to c, < 0"),
+            _part(sw, "vanilla gap drops after collapse", drop, "mean", 0.5, "below",
+                  "mean over collapsed runs of median gap after c / median gap over epochs c-25..c-5 < 1/2"),
+            _part(sw, "perturbed gap drops less than the vanilla gap", contrast, "mean", 0.0, "above",
+                  "mean over collapsed runs of (perturbed ratio - vanilla ratio) > 0")], used
 
 
 def measure_appg6(sw: Sweep):
@@ -329,7 +365,8 @@ CLAIMS: tuple[ExperimentalClaim, ...] = (
         "Prior to the collapse, both duality gaps decrease with oscillations, while ||grad d(x)/d(x)||_2 increase "
         "with oscillations. After collapse, the vanilla duality gap drops to zero, mirroring the behavior of "
         "steepness. In contrast, the perturbed duality gap oscillates",
-        "needs duality gaps recorded per evaluation", measure_appg5),
+        "parts 'vanilla gap decreases before collapse', 'perturbed gap decreases before collapse', "
+        "'vanilla gap drops after collapse', 'perturbed gap drops less than the vanilla gap'", measure_appg5),
     ExperimentalClaim(
         "app-g.6", "Appendix G.6, Figure 19", "The losses diverge after collapse",
         "Notably, after the collapse, the discriminator and generator losses either escalate to large values or "

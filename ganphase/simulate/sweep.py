@@ -50,6 +50,9 @@ HASH_EXCLUDED = ("out", "resume", "progress", "device", "data_dir", "threads")
 INDEX_FIELDS = ("epochs_run", "stop_epoch", "stop_iteration", "stop_reason", "collapse_epoch", "returned_epoch",
                 "returned_checkpoint", "best_checkpoint")
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+# Dask's statistical profiler (every 10 ms) and GIL monitor (every 1 ms) cost a single-core training run a
+# measurable share of its CPU (benchmarks/bench_sweep.py); the LocalCluster's workers run without them.
+WORKER_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.admin.system-monitor.gil.enabled": False}
 
 
 def config_hash(train_dict: dict) -> str:
@@ -178,6 +181,7 @@ def _write_definition(out: Path, jobs: list[Job], overrides: dict | None, comman
 def connect(scheduler: str | None = None, workers: int | None = None, timeout: float = 10.0):
     """A ``distributed.Client``: to the scheduler at ``scheduler``, else to a new LocalCluster of ``workers``
     single-threaded worker processes (default: as many as cores).  ValueError when unreachable."""
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
@@ -192,7 +196,8 @@ def connect(scheduler: str | None = None, workers: int | None = None, timeout: f
     import logging
     import warnings
 
-    with warnings.catch_warnings():   # another cluster on the default HTTP port: this one takes a free port
+    with warnings.catch_warnings(), dask.config.set(WORKER_CONFIG):
+        # another cluster on the default HTTP port: this one takes a free port
         warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                                silence_logs=logging.CRITICAL, env=THREAD_ENV)

@@ -90,6 +90,8 @@ class TrainConfig:
     eval_samples: int = 256
     eval_keep: int | None = None           # z and samples kept in evals/epoch_XXXX.npz (None: all eval_samples)
     eval_steepness_samples: int = 64
+    eval_duality_gap: bool = False         # vanilla and perturbed duality gaps at evaluations (Appendix G.5)
+    eval_jacobian: bool = False            # mean log condition number of the generator's J^T J (Odena et al. 2018)
     checkpoint_every: int = 1
     keep_last: int = 3
     max_iterations_per_epoch: int | None = None
@@ -512,8 +514,33 @@ def _evaluate_into(s: _Session, epoch: int, row: dict) -> None:
     with _rng_guard(s.device):
         scalars = _evaluate(s.run, epoch, s.G, s.D, s.z_eval, s.eval_est, s.cfg.eval_steepness_samples, s.evaluator,
                             s.cfg.eval_keep)
-    if scalars is not None:
-        row["eval"] = scalars
+    game = _game_metrics(s, epoch)
+    if scalars is not None or game:
+        row["eval"] = {**(scalars or {}), **game}
+
+
+# worst-case opponents of the duality gaps: Adam steps, learning rate, parameter noise of the perturbed gap
+DUALITY_STEPS, DUALITY_LR, DUALITY_PERTURB = 100, 1e-3, 0.01
+
+
+def _game_metrics(s: _Session, epoch: int) -> dict:
+    """The duality gaps (Appendix G.5) and the Jacobian conditioning (Odena et al. 2018) at ``epoch``, as the
+    config asks; each from its own seeded generator, so the training RNG does not move."""
+    out = {}
+    if s.cfg.eval_jacobian:
+        from ganphase.simulate.metrics.conditioning import jacobian_conditioning
+        with _rng_guard(s.device):
+            out.update(jacobian_conditioning(s.G, s.z_eval[:s.cfg.eval_steepness_samples]))
+    if s.cfg.eval_duality_gap:
+        from ganphase.simulate.metrics.duality import duality_gap
+        idx = torch.randperm(len(s.x), generator=torch.Generator().manual_seed(s.cfg.seed + 4242))[:2048]
+        real = _resized(s.x[idx.to(s.x.device)], s.resize)
+        for key, std in (("duality_gap", 0.0), ("duality_gap_perturbed", DUALITY_PERTURB)):
+            with _rng_guard(s.device):
+                dg = duality_gap(s.G, s.D, real, s.mc.latent_dim, steps=DUALITY_STEPS, lr=DUALITY_LR,
+                                 perturb_std=std, seed=s.cfg.seed + epoch, device=s.device)
+            out[key] = dg["gap"]
+    return out
 
 
 def _finish(s: _Session, rows, failure) -> dict:
