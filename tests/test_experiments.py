@@ -136,6 +136,32 @@ def test_app_g7_pairs_of_noised_and_noise_free_runs(tmp_path):
     assert v.verdict == "undecided" and "noise" in v.parts[0].detail
 
 
+def _with_gaps(vanilla, perturbed):
+    ev = evals()
+    for e, row in ev.items():
+        row.update(duality_gap=vanilla(e), duality_gap_perturbed=perturbed(e))
+    return ev
+
+
+def test_app_g5_duality_gaps(tmp_path):
+    # before the collapse (epoch 20) both gaps fall linearly; after it the vanilla gap is 0.1 and the perturbed
+    # one alternates 5, 7: medians over epochs c-25..c-5 (evaluations 2..14) are 8 and 10, after c 0.1 and 5
+    vanilla = lambda e: 10 - e / 4 if e < C else 0.1                                       # noqa: E731
+    perturbed = lambda e: 12 - e / 4 if e < C else (5.0 if (e // 2) % 2 else 7.0)         # noqa: E731
+    v = E.BY_ID["app-g.5"].verdict(sweep(tmp_path / "a", [("A", i, {"ev": _with_gaps(vanilla, perturbed)})
+                                                          for i in range(6)]))
+    assert _part(v, "vanilla gap decreases before collapse").value == pytest.approx(-1.0)
+    assert _part(v, "perturbed gap decreases before collapse").value == pytest.approx(-1.0)
+    assert _part(v, "vanilla gap drops after collapse").value == pytest.approx(0.1 / 8)
+    assert _part(v, "perturbed gap drops less than the vanilla gap").value == pytest.approx(5 / 10 - 0.1 / 8)
+    assert v.verdict == "agrees" and len(v.runs) == 6
+    flat = lambda e: 10 - e / 4 if e < C else 8.0                                           # noqa: E731
+    v = E.BY_ID["app-g.5"].verdict(sweep(tmp_path / "b", [("A", i, {"ev": _with_gaps(flat, perturbed)})
+                                                          for i in range(6)]))
+    assert _part(v, "vanilla gap drops after collapse").value == pytest.approx(1.0)
+    assert _part(v, "vanilla gap drops after collapse").verdict == "differs" and v.verdict == "differs"
+
+
 def test_app_g5_is_undecided_without_duality_gaps(tmp_path):
     v = E.BY_ID["app-g.5"].verdict(sweep(tmp_path / "s", [("A", i, {"ev": evals()}) for i in range(6)]))
     assert v.verdict == "undecided" and "duality gap" in v.parts[0].detail
