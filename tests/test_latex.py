@@ -220,6 +220,20 @@ def test_toy_document_with_verdicts_and_special_text_compiles(tmp_path):
     _pdflatex(document(seed=0, registry=_toy_registry()), tmp_path)
 
 
+def test_experimental_claims_are_a_section_that_compiles(tmp_path):
+    from ganphase.catalogue.experiments import experimental_rows
+
+    rows = experimental_rows()
+    tex = document(seed=None, formal=False, experiments=rows)
+    section = tex.split(r"\section*{Experimental claims}")[1]
+    for r in rows:
+        body = section.split(r"\texttt{%s}" % r["id"].replace("_", r"\_"))[1].split(r"\subsection*")[0]
+        assert r"\emph{%s}" % r["verdict"] in body and body.count(r"\item ") == len(r["effects"])
+        for e in r["effects"]:
+            assert r"\emph{%s}" % e["verdict"] in body
+    _pdflatex(tex, tmp_path)
+
+
 @pytest.mark.slow
 def test_full_document_with_verdicts_compiles(tmp_path):
     _pdflatex(document(seed=0), tmp_path)

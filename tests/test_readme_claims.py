@@ -83,3 +83,11 @@ def test_docs_evidence_columns_match_the_registry():
             got = CATALOGUE.run_evidence(claim_id, seed=1, thorough=True).status
             if not (claim_id == "app-f" and got == "none"):   # app-f needs the image data sets
                 assert got == evidence, (name, claim_id)
+
+
+def test_readme_sweep_block_matches_the_committed_results():
+    from ganphase.catalogue import results
+
+    text = README.read_text()
+    block = text[text.index(results.SWEEP_BEGIN):text.index(results.SWEEP_END) + len(results.SWEEP_END)]
+    assert block == results.readme_block(), "README sweep block is stale: run python tools/update_readme.py"

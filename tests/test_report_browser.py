@@ -50,8 +50,10 @@ def page(tmp_path_factory):
     from ganphase.catalogue.report import claim_rows, errata_markdown
 
     out = tmp_path_factory.mktemp("report")
+    from ganphase.catalogue.experiments import experimental_rows
+
     rows = claim_rows(IDS, evidence=False)
-    (out / "claims.json").write_text(json.dumps({"claims": rows}))
+    (out / "claims.json").write_text(json.dumps({"claims": rows, "experiments": experimental_rows()}))
     (out / "errata.md").write_text(errata_markdown(rows))
     fig, ax = plt.subplots(figsize=(3, 2))
     ax.plot([0, 1], [1, 0])
@@ -97,3 +99,14 @@ def test_the_report_shows_mathematics_not_source(page):
     assert "counterexample at <math" in thm and "{'" not in thm  # an assignment, not Python dict text
     assert '<a href="#fig03">Figure 3</a>' in thm
     assert "\\frac" not in text and "$$" not in text  # no LaTeX source left for the reader to typeset
+
+
+def test_the_report_shows_the_experimental_claims_with_intervals(page):
+    from ganphase.catalogue.experiments import experimental_rows
+
+    text = page.read_text()
+    part = text.split("<h2>Experimental claims</h2>")[1]
+    for r in experimental_rows():
+        section = part.split(f'id="claim-{r["id"]}"')[1].split("</section>")[0]
+        assert "<blockquote>" in section and f'class="{r["verdict"]}"' in section
+        assert section.count("<tr><td>") == len(r["effects"])

@@ -45,7 +45,7 @@ def _referenced_files(html_text):
 
 def test_reproduce_writes_every_output_and_resumes(tmp_path, capsys):
     out = tmp_path / "rep"
-    argv = ["reproduce", "--out", str(out), "--figures", "13", "--id", "sec-2.2", "--no-evidence"]
+    argv = ["reproduce", "--out", str(out), "--figures", "13", "--id", "sec-2.2", "--id", "app-f.2", "--no-evidence"]
     assert cli.main(argv) == 0
     for name in ("report.md", "report.html", "claims.json", "errata.md", "claims.tex", "reproduce.json",
                  "figures/figures.json", "figures/fig13.png", "figures/fig13.pdf"):
@@ -54,12 +54,22 @@ def test_reproduce_writes_every_output_and_resumes(tmp_path, capsys):
     from ganphase.theory.claims import REGISTRY
 
     assert [r["id"] for r in claims] == ["sec-2.2"] and claims[0]["verdict"] == REGISTRY["sec-2.2"].verdict()[0]
+    from ganphase.catalogue.experiments import committed_sweeps
+    from ganphase.simulate.experiments import BY_ID, Sweep
+
+    exp = json.loads((out / "claims.json").read_text())["experiments"]
+    assert [r["id"] for r in exp] == ["app-f.2"]   # the committed sweeps' settings, each tested alone
+    own = [BY_ID["app-f.2"].verdict(Sweep.load(p, [r.setting])).verdict for p in committed_sweeps()
+           for r in {r.setting: r for r in Sweep.load(p).runs}.values()]
+    assert exp[0]["verdict"] == ("differs" if "differs" in own else "agrees" if "agrees" in own else "undecided")
+    assert "Experimental claims" in (out / "claims.tex").read_text() and "app-f.2" in (out / "errata.md").read_text()
     page = (out / "report.html").read_text()
     files = _referenced_files(page)
     assert "figures/fig13.png" in files and "figures/fig13.pdf" in files
     assert all((out / f).is_file() for f in files)
     assert page.count("<img ") == 1 and "data:image/png;base64," in page and "<script" not in page
     assert "sec-2.2" in page and "Errata" in page and "Profile <code>quick</code>" in page
+    assert 'id="claim-app-f.2"' in page.split("<h2>Experimental claims</h2>")[1]
     md = (out / "report.md").read_text()
     assert "![Figure 13](figures/fig13.png)" in md and "**Figure 13.**" in md
     state = json.loads((out / "reproduce.json").read_text())

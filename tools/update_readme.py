@@ -1,4 +1,5 @@
-"""Regenerate the claims block of README.md from the registry (verdicts and quick evidence, seed 0).
+"""Regenerate README.md's claims block from the registry (verdicts and quick evidence, seed 0) and its sweep
+block from the committed sweep (results/sweeps/: score tables, Algorithm 2 in words, experimental claims).
 
     python tools/update_readme.py            # rewrite README.md in place
     python tools/update_readme.py --check    # exit 1 if README.md differs from the registry
@@ -10,6 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from ganphase.catalogue import results  # noqa: E402
 from ganphase.catalogue.report import claim_rows, readme_block, replace_readme_block  # noqa: E402
 
 
@@ -20,6 +22,7 @@ def main(argv=None) -> int:
     path = ROOT / "README.md"
     text = path.read_text()
     new = replace_readme_block(text, readme_block(claim_rows(seed=0)))
+    new = results.replace_block(new, results.readme_block())
     if args.check:
         return 0 if new == text else 1
     path.write_text(new)

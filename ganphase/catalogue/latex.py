@@ -701,19 +701,48 @@ def _claim_lines(claim, seed: int | None) -> list[str]:
     return lines
 
 
-def document(seed: int | None = 0, ids=None, registry=None, progress: bool = False) -> str:
+def _experimental_lines(rows: list[dict]) -> list[str]:
+    """The experimental claims (:mod:`ganphase.catalogue.experiments` rows): statement, test, each part's effect
+    with its 95 % interval and verdict."""
+    num = lambda x: "nan" if x != x else f"{x:.3g}"  # noqa: E731
+    lines = [r"\section*{Experimental claims}",
+             "Each experimental statement of the paper, tested on sweeps over seeds: an effect per part with a 95\\% "
+             "bootstrap interval over runs; \\emph{undecided} where the interval does not decide, the runs are fewer "
+             "than five, or the sweep does not record the quantity.", ""]
+    for r in rows:
+        lines += [r"\subsection*{\texttt{%s}: %s}" % (_text(r["id"]), _text(r["title"])),
+                  r"\textbf{Where printed:} %s. \textbf{Verdict:} \emph{%s} (%d runs)."
+                  % (_text(r["source"]), _text(r["verdict"]), len(r["runs"])),
+                  r"\begin{quote}%s\end{quote}" % _text(r["printed"]), r"\textbf{Test:} %s." % _text(r["derived"])]
+        if r["effects"]:
+            lines.append(r"\begin{itemize}")
+            lines += [r"\item %s%s: \emph{%s}, %s [%s, %s] over %d runs%s" % (
+                _text(e["setting"] + ", ") if e.get("setting") else "", _text(e["part"]), _text(e["verdict"]),
+                num(e["value"]), num(e["low"]), num(e["high"]), e["runs"],
+                _text(f" ({e['detail']})") if e["detail"] else "") for e in r["effects"]]
+            lines.append(r"\end{itemize}")
+        else:
+            lines.append(_text(r["evidence_detail"]))
+        lines.append("")
+    return lines
+
+
+def document(seed: int | None = 0, ids=None, registry=None, progress: bool = False, experiments=None,
+             formal: bool = True) -> str:
     """The registry as a standalone LaTeX article (amsmath), grouped by the claims' sections.
 
     Verdicts (printed vs derived) are computed now, at random points drawn from
     ``seed``; ``seed=None`` leaves them out (a quick draft).  ``ids`` restricts
     the document to those claims; ``registry`` defaults to the package's;
-    ``progress`` shows a progress bar (tqdm, on stderr).
+    ``progress`` shows a progress bar (tqdm, on stderr); ``experiments``: rows of
+    :func:`ganphase.catalogue.experiments.experimental_rows`, added as a last section; ``formal=False``
+    leaves the formal claims out.
     """
     import ganphase
     from ganphase.theory.claims import REGISTRY
 
     registry = REGISTRY if registry is None else registry
-    claims = [registry[i] for i in ids] if ids else list(registry)
+    claims = ([registry[i] for i in ids] if ids else list(registry)) if formal else []
     sections: dict[str, list] = {}
     for c in claims:
         sections.setdefault(c.section, []).append(c)
@@ -724,7 +753,7 @@ def document(seed: int | None = 0, ids=None, registry=None, progress: bool = Fal
              r"\texttt{claim:$<$id$>$:$<$part$>$} and tagged with its claim id; where the paper prints the quantity "
              "differently, the printed form is shown first with the verdict of the comparison, computed when this "
              "document was written" + (" (here: not computed)." if seed is None else f" (random points, seed {seed})."),
-             f"{len(claims)} claims.", ""]
+             f"{len(claims)} claims" + (f" and {len(experiments)} experimental claims." if experiments else "."), ""]
     bar = None
     if progress:
         from tqdm import tqdm
@@ -737,11 +766,13 @@ def document(seed: int | None = 0, ids=None, registry=None, progress: bool = Fal
                 bar.update()
     if bar is not None:
         bar.close()
+    lines += _experimental_lines(experiments or [])
     lines.append(r"\end{document}")
     return "\n".join(lines) + "\n"
 
 
-def export(path, seed: int | None = 0, ids=None, progress: bool = False) -> Path:
+def export(path, seed: int | None = 0, ids=None, progress: bool = False, experiments=None,
+           formal: bool = True) -> Path:
     """Write ``document(seed, ids)`` to ``path`` (a ``.tex`` file) atomically and return the path.
 
     The folder is created if missing; a path that is a folder, or whose folder
@@ -765,7 +796,7 @@ def export(path, seed: int | None = 0, ids=None, progress: bool = False) -> Path
         raise ValueError(f"cannot create the folder {str(path.parent)!r}: {exc.strerror or exc}") from None
     if not os.access(path.parent, os.W_OK):
         raise ValueError(f"cannot write into the folder {str(path.parent)!r}: permission denied")
-    text = document(seed, ids, progress=progress)
+    text = document(seed, ids, progress=progress, experiments=experiments, formal=formal)
     try:
         return atomic_write_bytes(path, text.encode())
     except OSError as exc:

@@ -19,8 +19,10 @@ def add_arguments(p):
                    "and figures, and its LaTeX labels (with --json: as JSON), instead of the table")
     p.add_argument("--seed", type=int, default=0, help="seed of the random check points (default 0)")
     p.add_argument("--experiments", nargs="*", metavar="SWEEP_DIR",
-                   help="also the paper's experimental claims (sec-6.1, sec-6.2, app-f.2, app-g.4 to app-g.7), "
-                        "verdicts from these sweep or results folders (none named: results/sweeps/*)")
+                   help="the experimental claims' verdicts from these sweep or results folders instead of the "
+                        "committed ones (results/sweeps/*)")
+    p.add_argument("--no-experiments", action="store_true",
+                   help="leave out the paper's experimental claims (sec-6.1, sec-6.2, app-f.2, app-g.4 to app-g.7)")
 
 
 def run(args) -> int:
@@ -32,7 +34,9 @@ def run(args) -> int:
         return 0
     from ganphase.catalogue import experiments
 
-    experimental = experiments.ids() if args.experiments is not None else []
+    if args.no_experiments and args.experiments is not None:
+        raise ValueError("--experiments and --no-experiments exclude each other")
+    experimental = [] if args.no_experiments else experiments.ids()
     for i in args.ids or ():
         if i not in experimental:
             CATALOGUE[i]  # unknown id -> ValueError -> one line, exit 2
@@ -42,11 +46,13 @@ def run(args) -> int:
     rows = claim_rows(formal, seed=args.seed, evidence=not args.no_evidence, progress=not args.json) \
         if formal or not args.ids else []
     exp_rows = []
-    if args.experiments is not None:
+    if experimental and (not args.ids or set(args.ids) & set(experimental)):
         exp_rows = experiments.experimental_rows(args.experiments or None, args.ids)
     if args.markdown:
         text = errata_markdown(rows) + ("\n" + experiments.errata_markdown(exp_rows) if exp_rows else "")
         atomic_write_bytes(args.markdown, text.encode())
-    rows = rows + exp_rows
-    print(json.dumps(rows, indent=2) if args.json else table_text(rows))
+    if args.json:
+        print(json.dumps(rows + exp_rows, indent=2))
+    else:
+        print("\n\n".join(t for t in (table_text(rows) if rows else "", experiments.table_text(exp_rows)) if t))
     return 0

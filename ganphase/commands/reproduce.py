@@ -52,35 +52,49 @@ def _say(text: str) -> None:
 
 # ----------------------------------------------------------------------------- stages
 def stage_claims(out: Path, settings: dict, force: bool) -> tuple[str, str, bool]:
+    from ganphase.catalogue import experiments
     from ganphase.catalogue.report import claim_rows, errata_markdown
 
     path, errata = out / "claims.json", out / "errata.md"
     key = {"seed": settings["seed"], "evidence": settings["evidence"], "ids": settings["ids"],
-           "theory": _theory_hash()}
+           "theory": _theory_hash(), "results": experiments.results_key()}
     try:
         old = json.loads(path.read_text())
     except (OSError, ValueError):
         old = None
-    if not force and isinstance(old, dict) and old.get("key") == key and old.get("claims") and errata.is_file():
-        return "ok", _claims_detail(old["claims"]), True
-    rows = claim_rows(settings["ids"], seed=settings["seed"], evidence=settings["evidence"], progress=True)
-    atomic_write_bytes(errata, errata_markdown(rows).encode())
-    write_json(path, {"key": key, "claims": rows})
-    return "ok", _claims_detail(rows), False
+    if not force and isinstance(old, dict) and old.get("key") == key and ("claims" in old) and errata.is_file():
+        return "ok", _claims_detail(old["claims"], old.get("experiments") or ()), True
+    ids = settings["ids"]
+    formal = [i for i in ids if i not in experiments.ids()] if ids else None
+    rows = claim_rows(formal, seed=settings["seed"], evidence=settings["evidence"], progress=True) \
+        if formal or not ids else []
+    exp_ids = [i for i in ids if i in experiments.ids()] if ids else None
+    exp_rows = experiments.experimental_rows(None, exp_ids) if exp_ids or not ids else []
+    text = errata_markdown(rows) + ("\n" + experiments.errata_markdown(exp_rows) if exp_rows else "")
+    atomic_write_bytes(errata, text.encode())
+    write_json(path, {"key": key, "claims": rows, "experiments": exp_rows})
+    return "ok", _claims_detail(rows, exp_rows), False
 
 
-def _claims_detail(rows) -> str:
-    count = lambda field, v: sum(r[field] == v for r in rows)
-    return (f"{len(rows)} claims: {count('verdict', 'agrees')} agree, {count('verdict', 'differs')} differ, "
+def _claims_detail(rows, exp_rows=()) -> str:
+    count = lambda field, v, rs=rows: sum(r[field] == v for r in rs)  # noqa: E731
+    text = (f"{len(rows)} claims: {count('verdict', 'agrees')} agree, {count('verdict', 'differs')} differ, "
             f"{count('verdict', 'undecided')} undecided; evidence {count('evidence', 'passed')} passed, "
             f"{count('evidence', 'failed')} failed, {count('evidence', 'none')} none")
+    if exp_rows:
+        text += (f"; {len(exp_rows)} experimental claims: {count('verdict', 'agrees', exp_rows)} agree, "
+                 f"{count('verdict', 'differs', exp_rows)} differ, {count('verdict', 'undecided', exp_rows)} undecided")
+    return text
 
 
 def stage_latex(out: Path, settings: dict, force: bool) -> tuple[str, str, bool]:
     from ganphase.catalogue.latex import export
 
+    from ganphase.catalogue import experiments
+
     tex, stamp = out / "claims.tex", out / "claims.tex.json"
-    key = {"seed": settings["seed"], "ids": settings["ids"], "theory": _theory_hash()}
+    key = {"seed": settings["seed"], "ids": settings["ids"], "theory": _theory_hash(),
+           "results": experiments.results_key()}
     pdflatex = shutil.which("pdflatex")
     try:
         done = json.loads(stamp.read_text()) == key
@@ -89,7 +103,14 @@ def stage_latex(out: Path, settings: dict, force: bool) -> tuple[str, str, bool]
     pdf_ok = pdflatex is None or (out / "claims.pdf").is_file()
     if not force and done and tex.is_file() and pdf_ok:
         return "ok", _latex_detail(pdflatex), True
-    export(tex, seed=settings["seed"], ids=settings["ids"], progress=True)
+    try:   # the experimental claims as the claims stage computed them
+        exp_rows = json.loads((out / "claims.json").read_text()).get("experiments") or []
+    except (OSError, ValueError, AttributeError):
+        exp_rows = []
+    ids = settings["ids"]
+    formal = [i for i in ids if i not in experiments.ids()] if ids else None
+    export(tex, seed=settings["seed"], ids=formal, progress=True, experiments=exp_rows,
+           formal=bool(formal) or not ids)
     write_json(stamp, key)
     if pdflatex is None:
         return "ok", _latex_detail(None), False
@@ -133,8 +154,11 @@ def reproduce(out, profile: str = "quick", figures=None, evidence: bool = True, 
     common.check_profile(profile)
     numbers = parse_numbers(figures)
     if ids:
+        from ganphase.catalogue.experiments import ids as experimental_ids
+
         for i in ids:
-            CATALOGUE[i]  # unknown id -> ValueError before anything runs
+            if i not in experimental_ids():
+                CATALOGUE[i]  # unknown id -> ValueError before anything runs
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {str(out)!r} is a file, not a folder")

@@ -50,7 +50,8 @@ def collect(out, state: dict) -> dict:
         figs.append({**entry, "number": n, "caption": caption,
                      "png": png if (out / png).is_file() else None, "pdf": pdf if (out / pdf).is_file() else None})
     rows = claims.get("claims", [])
-    return {"state": state, "claims": rows, "errata": _read_text(out / "errata.md"),
+    return {"state": state, "claims": rows, "experiments": claims.get("experiments") or [],
+            "errata": _read_text(out / "errata.md"),
             "figures": figs, "versions": state.get("versions") or versions(),
             "details": {r["id"]: claim_detail(r["id"]) for r in rows}}
 
@@ -100,6 +101,7 @@ def markdown(data: dict) -> str:
                 f"{counts['undecided']} undecided.", ""] + _claims_table_md(rows)
     else:
         out.append("No claims table (the claims stage did not complete).")
+    out += ["", "## Experimental claims", ""] + _experiments_md(data.get("experiments") or [])
     out += ["", "## Errata", ""]
     errata = data["errata"].strip()
     out.append(re.sub(r"^(#+) ", lambda m: "#" * (len(m.group(1)) + 2) + " ", errata, flags=re.M)
@@ -119,6 +121,54 @@ def markdown(data: dict) -> str:
             out.append(f["caption"])
     out += ["", "## Versions", ""] + [f"- {k}: {v}" for k, v in data["versions"].items()]
     return "\n".join(out) + "\n"
+
+
+def _num(x) -> str:
+    return "nan" if x is None or x != x else f"{x:.3g}"
+
+
+def _experiments_md(rows) -> list[str]:
+    if not rows:
+        return ["No experimental claims (the claims stage did not compute them)."]
+    out = ["Each tested on sweeps over seeds (ganphase.simulate.experiments): effect, 95 % bootstrap interval over "
+           "runs, verdict.", "", "| id | where printed | verdict | runs | parts |", "|---|---|---|---|---|"]
+    from ganphase.catalogue.experiments import effects_text
+
+    for r in rows:
+        out.append(f"| `{r['id']}` | {_cell(r['source'])} | {r['verdict']} | {len(r['runs'])} | "
+                   f"{_cell(effects_text(r))} |")
+    return out
+
+
+def _experiments_html(rows) -> list[str]:
+    """The experimental claims: the quoted statement, the test, one row per part with its interval."""
+    if not rows:
+        return ["<h2>Experimental claims</h2>", "<p>No experimental claims (the claims stage did not compute them)."
+                "</p>"]
+    counts = {v: sum(r["verdict"] == v for r in rows) for v in ("agrees", "differs", "undecided")}
+    out = ["<h2>Experimental claims</h2>",
+           f"<p>{len(rows)} experimental statements of the paper, each tested on sweeps over seeds: "
+           f"{counts['agrees']} agree, {counts['differs']} differ, {counts['undecided']} undecided. An effect per part "
+           "with its 95&nbsp;% bootstrap interval over runs; <em>undecided</em> where the interval does not decide, "
+           "the runs are fewer than five, or the sweep does not record the quantity.</p>"]
+    for r in rows:
+        cid = html.escape(r["id"])
+        out += [f'<section class="claim" id="claim-{cid}"><h3><code>{cid}</code>: {html.escape(r["title"])}</h3>',
+                f"<p>{html.escape(r['source'])}. Verdict {_cls(r['verdict'])} over {len(r['runs'])} runs.</p>",
+                f"<blockquote>{html.escape(r['printed'])}</blockquote>",
+                f"<p>Test: {html.escape(r['derived'])}.</p>"]
+        if r["effects"]:
+            out.append('<table><tr><th>setting</th><th>part</th><th>effect</th><th>95 % interval</th><th>runs</th>'
+                       "<th>verdict</th><th>test</th></tr>")
+            out += [f"<tr><td>{html.escape(e.get('setting') or '-')}</td><td>{html.escape(e['part'])}</td>"
+                    f"<td>{_num(e['value'])}</td><td>[{_num(e['low'])}, {_num(e['high'])}]</td><td>{e['runs']}</td>"
+                    f"<td>{_cls(e['verdict'])}</td><td>{html.escape('; '.join(x for x in (e['test'], e['detail']) if x))}"
+                    "</td></tr>" for e in r["effects"]]
+            out.append("</table>")
+        else:
+            out.append(f"<p>{html.escape(r['evidence_detail'])}</p>")
+        out.append("</section>")
+    return out
 
 
 # ----------------------------------------------------------------------------- HTML
@@ -309,6 +359,7 @@ def html_page(data: dict, out) -> str:
                     f"</td><td>{s.get('seconds', 0):.1f}</td><td>{html.escape(s.get('detail', ''))}</td></tr>")
     body.append("</table>")
     body += _claims_html(data)
+    body += _experiments_html(data.get("experiments") or [])
     body.append("<h2>Figures</h2><table><tr><th>figure</th><th>status</th><th>seconds</th><th>note</th></tr>")
     for f in data["figures"]:
         body.append(f"<tr><td>{f['number']}</td><td>{_cls(f['status'])}</td><td>{f.get('seconds', 0):.1f}</td>"

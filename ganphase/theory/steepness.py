@@ -311,7 +311,7 @@ def isotropic_kernel_at_distance(dim=n, dist=D):
          "gives the 2 n sigma^2 in the exponent and one factor sigma sqrt(2 pi) delta).  But one printed step "
          "is false: g_1 = (Phi_r, ..., Phi_r) does not push N_r(0, I_n) (truncated to the ball) to the uniform "
          "law on (0,1)^n for n >= 2; its density on the image is (2 Phi(r) - 1)^n / P(||Z|| < r) "
-         "(part g1_push_forward_uniform, which differs for n = 2, 3).  The conclusion survives by a direct "
+         "(parts g1_push_forward_uniform (n = 2) and (n = 3) differ).  The conclusion survives by a direct "
          "argument: |det J_g(z)| >= p_z(z) / p_data(g(z)) (Lemma C.2), p_z >= delta^n / P(||Z|| < r) >= delta^n "
          "(part det_bound_direct), so M holds at the preimage of any point at distance >= D from every mode.  "
          "Also note sup_z S_g(z) is infinite for every such g (a continuous map of the bounded ball onto a "
@@ -337,8 +337,8 @@ def steepness_nd():
         Part("g1_slope_min", derived=g1_slope_min, equation=r"\min_{|t|<r}\Phi_r'(t)"),
         Part("delta <= min Phi_r' (printed bound implied)", derived=sp.Min(g1_slope_min, delta_printed),
              printed=delta_printed, equation=r"\delta \le \min\Phi_r'"),
-        Part("g1_push_forward_uniform", derived=sp.Matrix([_g1_push_forward_density(d) for d in (1, 2, 3)]),
-             printed=sp.Matrix([1, 1, 1]), equation=r"p_{g_{1\#}p_z}\ (n = 1, 2, 3)"),
+        *[Part(f"g1_push_forward_uniform (n = {d})", derived=_g1_push_forward_density(d), printed=sp.Integer(1),
+               equation=r"p_{g_{1\#}p_z}\ (n = %d)" % d) for d in (1, 2, 3)],
         Part("kernel at distance D", derived=kernel_max,
              printed=sp.exp(-D**2 / (2 * sigma**2)) / (2 * sp.pi * sigma**2)**(n / 2), domain=_nd_point,
              equation=r"\hat f(\lambda\bar{\mathbf{x}}) \le"),
