@@ -91,6 +91,21 @@ def test_updated_jacobian_chain_rule():
     assert ev.updated_jacobian_check(3, 0.5, seed=4, batch=3) < 1e-12
 
 
+def test_check_points_fill_the_ball_of_radius_4_sigma():
+    """The parts of Section 4.1 hold inside B_(4 sigma) only: their check points lie there, off the centre, and
+    reach both the centre's neighbourhood and the boundary's (relative radius ||y|| / (4 sigma))."""
+    import random
+
+    rel = []
+    for seed in range(300):
+        point = theory.point_in_ball(random.Random(seed))
+        sg = float(point[sigma])
+        y = np.array([float(v) for k, v in point.items() if k != sigma])
+        assert len(y) == 3 and 0 < np.linalg.norm(y) < 4 * sg
+        rel.append(np.linalg.norm(y) / (4 * sg))
+    assert min(rel) < 0.1 and max(rel) > 0.9
+
+
 def test_vanishing_radius():
     radius = ev.vanishing_radius(ev.TOY_CENTRES[:1], torch.tensor([[0.6, -0.8]], dtype=torch.float64),
                                  ev.TOY_SIGMA, ev.TOY_CENTRES)

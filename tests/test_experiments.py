@@ -205,3 +205,18 @@ def test_without_a_sweep_every_experimental_claim_is_undecided_and_says_why():
     rows = experimental_rows([])
     assert [r["id"] for r in rows] == [c.id for c in E.CLAIMS]
     assert all(r["verdict"] == "undecided" and "no sweep" in r["evidence_detail"] for r in rows)
+
+
+def test_claims_command_includes_the_experimental_claims_unless_told_not_to(tmp_path, capsys):
+    import json
+
+    from ganphase.cli import main
+
+    assert main(["claims", "--id", "sec-2.2", "--id", "app-f.2", "--no-evidence", "--json"]) == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)] == ["sec-2.2", "app-f.2"]
+    assert main(["claims", "--id", "sec-2.2", "--no-evidence", "--no-experiments", "--json"]) == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)] == ["sec-2.2"]
+    assert main(["claims", "--id", "app-f.2", "--no-experiments"]) == 2          # then it is an unknown id
+    assert main(["claims", "--experiments", str(tmp_path), "--no-experiments"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("error:") for line in err)

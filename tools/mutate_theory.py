@@ -4,10 +4,13 @@ Each mutant changes one site of one theory module: an integer or fraction consta
 sign (a + b <-> a - b, -a -> a), an exponent (x**2 -> x, x**k -> x**(k + 1)) or a product into a quotient.
 A mutant is *killed* when the part verdicts of the claims registered by that module change, or their
 counterexamples (the printed and derived values the errata report shows), or deriving them raises or
-times out; otherwise it *survives*.  Each mutant runs in a fresh process on a copy of the
+times out.  With ``--tests MODULE=TESTFILE`` a mutant whose verdicts do not move is then judged by
+that test file too, run by pytest against the mutated copy: it is killed when a test fails
+(``killed (test)``); otherwise it *survives*.  Each mutant runs in a fresh process on a copy of the
 package with the disk cache off.
 
     python tools/mutate_theory.py --sample 40 --seed 0 --out mutation.jsonl
+    python tools/mutate_theory.py --only 'collapse.py:134:4 * sg' --tests collapse.py=tests/test_collapse_theory.py
 
 prints the share killed and the survivors (module, line, change).
 """
@@ -104,6 +107,18 @@ def verdicts(folder: Path, module: str, timeout: float) -> dict | str:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def tests_fail(folder: Path, files: list[str], timeout: float) -> bool:
+    """True when pytest fails on ``files`` (slow tests left out) with the package of ``folder`` imported."""
+    env = {"PYTHONPATH": str(folder), "GANPHASE_CACHE": "off", "PATH": "/usr/bin:/bin", "HOME": str(folder)}
+    try:
+        done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not slow",
+                               *[str(ROOT / f) for f in files]], env=env, cwd=folder, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return True
+    return done.returncode != 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sample", type=int, default=40, help="number of mutants drawn (default 40; 0: all)")
@@ -113,7 +128,13 @@ def main(argv=None) -> int:
     ap.add_argument("--only", action="append", default=[], metavar="MODULE:LINE[:OLD]",
                     help="run the sites of this line (whose original text is OLD, if given) instead of a sample "
                          "(repeatable), e.g. background.py:42 or 'collapse.py:134:4 * sg'")
+    ap.add_argument("--tests", action="append", default=[], metavar="MODULE=TESTFILE",
+                    help="judge a surviving mutant of MODULE by this test file too (repeatable)")
     args = ap.parse_args(argv)
+    tests = {}
+    for item in args.tests:
+        module, _, file = item.partition("=")
+        tests.setdefault(module, []).append(file)
     modules = sorted(p for p in THEORY.glob("*.py") if p.name not in SKIP)
     all_sites = [s for p in modules for s in sites(p)]
     if args.only:
@@ -137,17 +158,20 @@ def main(argv=None) -> int:
                 baseline[module] = verdicts(base, module, 3 * args.timeout)
                 if not isinstance(baseline[module], dict):   # an unmutated module must derive: stop, do not guess
                     raise SystemExit(f"baseline of {module} failed: {baseline[module]}")
+                if tests.get(module) and tests_fail(base, tests[module], 4 * args.timeout):
+                    raise SystemExit(f"the tests {', '.join(tests[module])} fail on the unmutated package")
             work = Path(tmp) / f"m{k}"
             shutil.copytree(base, work)
             apply(site, work)
             got = verdicts(work, module, args.timeout)
-            shutil.rmtree(work)
             if isinstance(baseline[module], dict) and not baseline[module]:
                 outcome = "no claims in module"
             elif got == baseline[module]:
-                outcome = "survived"
+                outcome = "killed (test)" if tests.get(module) and tests_fail(work, tests[module], 4 * args.timeout) \
+                    else "survived"
             else:
                 outcome = "killed" + ("" if isinstance(got, dict) else f" ({got})")
+            shutil.rmtree(work)
             killed += outcome.startswith("killed")
             record = {**site, "outcome": outcome}
             with out.open("a") as fh:
