@@ -22,12 +22,17 @@ def _ci(est: dict | None, digits: int = 2) -> str:
 
 
 def _index_counts(path: Path) -> dict:
+    """Per setting: runs finished (the exported index) and planned (those plus the runs the export left out,
+    listed in provenance.json)."""
     rows = json.loads((path / "index.json").read_text())["runs"]
+    prov = path / "provenance.json"
+    left = json.loads(prov.read_text()).get("left_out", []) if prov.is_file() else []
     out = {}
-    for r in rows:
-        c = out.setdefault(r["setting"], {"finished": 0, "planned": 0})
+    for setting, done in [(r["setting"], r.get("status") == "finished") for r in rows] + \
+            [(folder.split("/")[0], False) for folder in left]:
+        c = out.setdefault(setting, {"finished": 0, "planned": 0})
         c["planned"] += 1
-        c["finished"] += r.get("status") == "finished"
+        c["finished"] += done
     return out
 
 
@@ -80,8 +85,11 @@ def readme_block(results: Path | None = None) -> str:
         counts = _index_counts(path)
         out += [f"From `{path.relative_to(path.parents[2]) if len(path.parents) > 2 else path}` "
                 f"(`ganphase score` output in its `score/`):", ""]
-        for setting in dict.fromkeys(s["setting"] for s in score["summary"]):
+        scored = list(dict.fromkeys(s["setting"] for s in score["summary"]))
+        for setting in scored:
             out += [setting_paragraph(setting, score, counts[setting]), ""]
+        out += [f"**{s}**: 0 of {c['planned']} planned runs finished." for s, c in counts.items() if s not in scored]
+        out += [""] if set(counts) - set(scored) else []
         out += _score_tables((path / "score" / "score.md").read_text()) + [""]
     rows = experimental_rows([str(p) for p in paths])
     out += ["The paper's experimental claims on these runs (each setting tested alone; `ganphase claims`):", ""]
