@@ -182,3 +182,62 @@ def test_steepness_and_loss_verdicts_recomputed_from_the_committed_traces():
         e = effects["losses diverge after collapse"]
         assert e["value"] == pytest.approx(share) and (e["low"], e["high"]) == pytest.approx((low, high))
         assert e["verdict"] == verdict, setting
+
+
+def _fit_end(tr, c):
+    """The first evaluation (before the collapse, if any) at which the modes covered reach their maximum."""
+    ep, cov = tr["eval_epoch"], tr["eval_modes_covered"].astype(float)
+    keep = ep < c if c is not None else np.ones(len(ep), bool)
+    return int(ep[keep][np.flatnonzero(cov[keep] == cov[keep].max())[0]]) if keep.any() else None
+
+
+def _spearman(x, y):
+    from scipy.stats import spearmanr
+
+    return np.nan if len(x) < 3 or np.all(y == y[0]) else spearmanr(x, y).statistic
+
+
+def _median_ratio(ep, gap, c):
+    before, after = gap[(ep >= c - 25) & (ep <= c - 5)], gap[ep > c]
+    return np.median(after) / np.median(before) if before.size and after.size and np.median(before) > 0 else np.nan
+
+
+def test_mode_mixture_and_duality_gap_verdicts_recomputed_from_the_committed_traces():
+    """sec-6.1 (mode mixture at the end of fitting against its maximum up to there; mixture still > 0) over every
+    run, and app-g.5 (Spearman trends of both gaps from the end of fitting to c; the vanilla gap's median after c
+    over its median in c-25..c-5; the perturbed ratio minus the vanilla one) over the collapsed runs."""
+    from ganphase.catalogue.experiments import experimental_rows
+
+    rows = {r["id"]: r for r in experimental_rows([str(RESULTS)], ["sec-6.1", "app-g.5", "app-g.7"])}
+    mix, gaps = {}, {}
+    for r in _finished():
+        tr = RunFolder(RESULTS / r["folder"]).read_traces()
+        c = _collapse_epoch(tr)
+        f = _fit_end(tr, c)
+        ep, mm = tr["eval_epoch"], tr["eval_mode_mixture"].astype(float)
+        mix.setdefault(r["setting"], []).append((mm[ep == f][0] - mm[ep <= f].max(), float(mm[ep == f][0] > 0)))
+        if c is not None and "eval_duality_gap" in tr:
+            v, p = tr["eval_duality_gap"].astype(float), tr["eval_duality_gap_perturbed"].astype(float)
+            sel = (ep >= f) & (ep < c)
+            gaps.setdefault(r["setting"], []).append(
+                (_spearman(ep[sel], v[sel]), _spearman(ep[sel], p[sel]), _median_ratio(ep, v, c),
+                 _median_ratio(ep, p, c) - _median_ratio(ep, v, c)))
+    assert mix and gaps, "the committed sweep has runs with mode mixture and collapsed runs with duality gaps"
+    for setting, runs in mix.items():
+        effects = {e["part"]: e for e in rows["sec-6.1"]["effects"] if e["setting"] == setting}
+        for k, part in enumerate(("decreases", "persists")):
+            value, low, high, _ = _share_part([run[k] for run in runs])
+            assert effects[part]["value"] == pytest.approx(value, rel=1e-5, abs=1e-9), (setting, part)
+            assert (effects[part]["low"], effects[part]["high"]) == pytest.approx((low, high), rel=1e-5, abs=1e-9)
+    names = ("vanilla gap decreases before collapse", "perturbed gap decreases before collapse",
+             "vanilla gap drops after collapse", "perturbed gap drops less than the vanilla gap")
+    for setting, runs in gaps.items():
+        effects = {e["part"]: e for e in rows["app-g.5"]["effects"] if e["setting"] == setting}
+        for k, part in enumerate(names):
+            value, low, high, _ = _share_part([run[k] for run in runs])
+            assert effects[part]["value"] == pytest.approx(value, rel=1e-5), (setting, part)
+            assert (effects[part]["low"], effects[part]["high"]) == pytest.approx((low, high), rel=1e-5)
+    noised = {r["setting"] for r in _finished()
+              if RunFolder(RESULTS / r["folder"]).read_config()["train"].get("noise_std")}
+    if not noised:   # no pair of noise-free and noised runs: app-g.7 cannot be measured and says so
+        assert rows["app-g.7"]["verdict"] == "undecided" and "noise" in rows["app-g.7"]["evidence_detail"]
