@@ -331,3 +331,23 @@ def test_verdicts_are_cached_on_disk_and_equal_a_fresh_comparison(tmp_path, monk
     claims._cached_verdicts.cache_clear()
     assert claims._cached_verdicts(claim.build, 0) == fresh  # a corrupt entry is recomputed
     claims._cached_verdicts.cache_clear()
+
+
+def test_experimental_effects_without_a_value_survive_a_json_round_trip(tmp_path):
+    """NaN effects become null in claims.json; the LaTeX section and the report read them back as 'nan'."""
+    import json
+
+    from ganphase.catalogue.experiments import experimental_rows
+    from ganphase.figures import report
+    from ganphase.io import write_json
+
+    rows = experimental_rows([])   # no sweep: every part undecided, no values
+    rows[0]["effects"] = [{"sweep": "s", "setting": "x", "part": "p", "verdict": "undecided", "value": float("nan"),
+                           "low": float("nan"), "high": float("nan"), "runs": 0, "test": "t", "detail": ""}]
+    write_json(tmp_path / "claims.json", {"claims": [], "experiments": rows})
+    back = json.loads((tmp_path / "claims.json").read_text())["experiments"]
+    assert back[0]["effects"][0]["value"] is None
+    assert "nan [nan, nan] over 0 runs" in document(seed=None, formal=False, experiments=back)
+    (tmp_path / "errata.md").write_text("")
+    report.write(tmp_path, {"paper": "t", "profile": "quick", "seed": 0, "stages": {}, "figures": []})
+    assert "[nan, nan]" in (tmp_path / "report.html").read_text()

@@ -47,8 +47,15 @@ def ids() -> list[str]:
     return [c.id for c in CLAIMS]
 
 
-def _fmt(x: float) -> str:
-    return "nan" if x != x else f"{x:.3g}"
+def number_text(x: float | None) -> str:
+    """A number of an effect; NaN, or None (NaN after a JSON round trip), as 'nan'."""
+    return "nan" if x is None or x != x else f"{x:.3g}"
+
+
+def effect_text(e) -> str:
+    """'value [low, high]' of an effect (a dict with value, low, high, or a Part)."""
+    get = e.get if isinstance(e, dict) else lambda k: getattr(e, k)
+    return f"{number_text(get('value'))} [{number_text(get('low'))}, {number_text(get('high'))}]"
 
 
 def experimental_rows(sweeps=None, ids_wanted=None) -> list[dict]:
@@ -75,7 +82,7 @@ def experimental_rows(sweeps=None, ids_wanted=None) -> list[dict]:
                 effects.append({"sweep": str(path), "setting": setting, "part": p.name, "verdict": p.verdict,
                                 "value": p.value, "low": p.low, "high": p.high, "runs": p.n, "test": p.test,
                                 "detail": p.detail})
-                details.append(f"{label}: {p.name} {p.verdict}, {_fmt(p.value)} [{_fmt(p.low)}, {_fmt(p.high)}]"
+                details.append(f"{label}: {p.name} {p.verdict}, {effect_text(p)}"
                                f" over {p.n} runs" + (f" ({p.detail})" if p.detail else ""))
         verdict = "differs" if "differs" in decided else combine(decided) if decided else "undecided"
         if not whole:
@@ -93,8 +100,8 @@ def experimental_rows(sweeps=None, ids_wanted=None) -> list[dict]:
 
 def effects_text(row: dict, sep: str = "; ") -> str:
     """Each part of an experimental claim: 'name verdict, value [low, high] over n runs'."""
-    return sep.join(f"{e['setting'] + ': ' if e.get('setting') else ''}{e['part']} {e['verdict']}, {_fmt(e['value'])} [{_fmt(e['low'])}, {_fmt(e['high'])}] over "
-                    f"{e['runs']} runs" for e in row["effects"]) or row["evidence_detail"]
+    return sep.join(f"{e['setting'] + ': ' if e.get('setting') else ''}{e['part']} {e['verdict']}, "
+                    f"{effect_text(e)} over {e['runs']} runs" for e in row["effects"]) or row["evidence_detail"]
 
 
 def table_text(rows: list[dict]) -> str:
@@ -121,7 +128,7 @@ def errata_markdown(rows: list[dict]) -> str:
     for r in rows:
         out += [f"## `{r['id']}`: {r['title']} ({r['source']}): {r['verdict']}", "", f"> {r['printed']}", "",
                 f"Test: {r['derived']}.", ""]
-        out += [f"- {e['part']}: {e['verdict']}, {_fmt(e['value'])} [{_fmt(e['low'])}, {_fmt(e['high'])}] over "
+        out += [f"- {e['part']}: {e['verdict']}, {effect_text(e)} over "
                 f"{e['runs']} runs ({'; '.join(x for x in (e['test'], e['detail']) if x)}) in `{e['sweep']}`"
                 + (f", setting `{e['setting']}`" if e.get("setting") else "")
                 for e in r["effects"]] or [f"- {r['evidence_detail']}"]

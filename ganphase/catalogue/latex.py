@@ -704,7 +704,7 @@ def _claim_lines(claim, seed: int | None) -> list[str]:
 def _experimental_lines(rows: list[dict]) -> list[str]:
     """The experimental claims (:mod:`ganphase.catalogue.experiments` rows): statement, test, each part's effect
     with its 95 % interval and verdict."""
-    num = lambda x: "nan" if x != x else f"{x:.3g}"  # noqa: E731
+    from ganphase.catalogue.experiments import number_text as num
     lines = [r"\section*{Experimental claims}",
              "Each experimental statement of the paper, tested on sweeps over seeds: an effect per part with a 95\\% "
              "bootstrap interval over runs; \\emph{undecided} where the interval does not decide, the runs are fewer "

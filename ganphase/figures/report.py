@@ -16,6 +16,7 @@ import json
 import re
 from pathlib import Path
 
+from ganphase.catalogue.experiments import number_text
 from ganphase.provenance import versions
 
 FIGURES_DIR = "figures"
@@ -123,10 +124,6 @@ def markdown(data: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def _num(x) -> str:
-    return "nan" if x is None or x != x else f"{x:.3g}"
-
-
 def _experiments_md(rows) -> list[str]:
     if not rows:
         return ["No experimental claims (the claims stage did not compute them)."]
@@ -161,7 +158,8 @@ def _experiments_html(rows) -> list[str]:
             out.append('<table><tr><th>setting</th><th>part</th><th>effect</th><th>95 % interval</th><th>runs</th>'
                        "<th>verdict</th><th>test</th></tr>")
             out += [f"<tr><td>{html.escape(e.get('setting') or '-')}</td><td>{html.escape(e['part'])}</td>"
-                    f"<td>{_num(e['value'])}</td><td>[{_num(e['low'])}, {_num(e['high'])}]</td><td>{e['runs']}</td>"
+                    f"<td>{number_text(e['value'])}</td><td>[{number_text(e['low'])}, {number_text(e['high'])}]</td>"
+                    f"<td>{e['runs']}</td>"
                     f"<td>{_cls(e['verdict'])}</td><td>{html.escape('; '.join(x for x in (e['test'], e['detail']) if x))}"
                     "</td></tr>" for e in r["effects"]]
             out.append("</table>")
