@@ -17,8 +17,9 @@ ONLINE_BASELINES = ("loss", "duality-gap", "jacobian")
 def _ci(est: dict | None, digits: int = 2) -> str:
     if not est or est.get("value") is None:
         return "–"
-    text = f"{est['value']:.{digits}f} [{est['low']:.{digits}f}, {est['high']:.{digits}f}]"
-    return text if est.get("decided") else f"{est['value']:.{digits}f} (undecided, n={est['n']})"
+    if not est.get("decided") or est.get("low") is None:
+        return f"{est['value']:.{digits}f} (undecided, n={est['n']})"
+    return f"{est['value']:.{digits}f} [{est['low']:.{digits}f}, {est['high']:.{digits}f}]"
 
 
 def _index_counts(path: Path) -> dict:
