@@ -195,9 +195,14 @@ def readme_block(rows: list[dict]) -> str:
     return "\n".join(out + ["", README_END])
 
 
+def replace_between(text: str, begin: str, end: str, block: str, name: str = "claims") -> str:
+    """``text`` with the part from marker ``begin`` to marker ``end`` (both included) replaced by ``block``."""
+    start, stop = text.find(begin), text.find(end)
+    if start < 0 or stop < start:
+        raise ValueError(f"README has no {name} block (its begin and end markers)")
+    return text[:start] + block + text[stop + len(end):]
+
+
 def replace_readme_block(text: str, block: str) -> str:
-    """``text`` with the part between README_BEGIN and README_END replaced by ``block``."""
-    start, end = text.find(README_BEGIN), text.find(README_END)
-    if start < 0 or end < start:
-        raise ValueError("README has no claims block (markers README_BEGIN ... README_END)")
-    return text[:start] + block + text[end + len(README_END):]
+    """``text`` with the claims block (README_BEGIN ... README_END) replaced by ``block``."""
+    return replace_between(text, README_BEGIN, README_END, block)

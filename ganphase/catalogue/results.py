@@ -99,7 +99,7 @@ def readme_block(results: Path | None = None) -> str:
 
 
 def replace_block(text: str, block: str) -> str:
-    start, end = text.find(SWEEP_BEGIN), text.find(SWEEP_END)
-    if start < 0 or end < start:
-        raise ValueError("README has no sweep block (markers SWEEP_BEGIN ... SWEEP_END)")
-    return text[:start] + block + text[end + len(SWEEP_END):]
+    """``text`` with the sweep block (SWEEP_BEGIN ... SWEEP_END) replaced by ``block``."""
+    from ganphase.catalogue.report import replace_between
+
+    return replace_between(text, SWEEP_BEGIN, SWEEP_END, block, "sweep")
