@@ -111,3 +111,14 @@ def test_mnist_classifier_on_a_small_subset(tmp_path):
         torch.set_num_threads(threads)
     assert info["n_train"] == 1000 and info["n_test"] == 2000
     assert info["test_accuracy"] > 0.8                        # 1000 images, 2 epochs: far above chance (0.1)
+
+
+def test_precision_recall_family_uses_equal_set_sizes(digits):
+    """A batch larger than the reference: the k-NN metrics see its first n_samples images, the FD all of them."""
+    ev, train, test, _ = digits
+    n_ref = len(ev.ref_features)
+    x = torch.cat([test.x, train.x])[: n_ref + 300]
+    whole, head = ev(x), ev(x[:n_ref])
+    for key in ("precision", "recall", "density", "coverage", "support_precision", "support_recall"):
+        assert whole[key] == head[key], key
+    assert whole["fd"] != head["fd"] and whole["n_generated"] == n_ref + 300
