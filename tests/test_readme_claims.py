@@ -91,3 +91,20 @@ def test_readme_sweep_block_matches_the_committed_results():
     text = README.read_text()
     block = text[text.index(results.SWEEP_BEGIN):text.index(results.SWEEP_END) + len(results.SWEEP_END)]
     assert block == results.readme_block(), "README sweep block is stale: run python tools/update_readme.py"
+
+
+def test_best_and_last_sentence_from_hand_made_rows():
+    from ganphase.catalogue.results import best_and_last
+
+    def row(rule, seed, modes, kl):
+        return {"setting": "s", "rule": rule, "seed": seed, "available": True, "modes": modes, "kl": kl}
+
+    score = {"runs": [row("best-modes", 0, 900, 0.5), row("best-modes", 1, 700, 1.5), row("best-modes", 2, 800, 1.0),
+                      row("last", 0, 100, 4.0), row("last", 1, 300, 2.0), row("last", 2, 200, 3.0),
+                      row("last", 3, 5, 6.0) | {"setting": "other"}]}
+    assert best_and_last(score, "s") == (
+        "Modes (classes) covered per run: at the best evaluation (most modes) median 800 (range 700-900), KL from uniform 1 "
+        "(range 0.5-1.5); at the last evaluation median 200 (range 100-300), KL from uniform 3 (range 2-4). ")
+    mixture = {"runs": [row("last", 0, 8, None), row("last", 1, 3, None)]}
+    assert best_and_last(mixture, "s") == "Modes (classes) covered per run: at the last evaluation median 5.5 (range 3-8). "
+    assert best_and_last({"runs": []}, "s") == ""

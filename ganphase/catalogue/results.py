@@ -56,10 +56,31 @@ def setting_paragraph(setting: str, score: dict, counts: dict) -> str:
         text += "Online baselines: " + "; ".join(
             f"`{s['rule']}` stops in {s['stopped']} of {s['available']} runs, before the collapse "
             f"{_ci(s['before_collapse'])}, modes / best {_ci(s['modes_rel'])}" for s in base) + ". "
+    text += best_and_last(score, setting)
     missing = [r for r in ONLINE_BASELINES if r in summary and not summary[r].get("available")]
     if missing:
         text += f"Not recorded by this setting's runs: {', '.join(f'`{r}`' for r in missing)}."
     return text.strip()
+
+
+def _median_range(values: list) -> str:
+    values = sorted(values)
+    return f"{median(values):.4g} (range {values[0]:.4g}-{values[-1]:.4g})"
+
+
+def best_and_last(score: dict, setting: str) -> str:
+    """Modes (or classes) covered, and KL from uniform where recorded, at each run's best evaluation in hindsight
+    (most modes, rule ``best-modes``) and at its last evaluation (rule ``last``): medians and ranges over runs."""
+    parts = []
+    for rule, where in (("best-modes", "the best evaluation (most modes)"), ("last", "the last evaluation")):
+        rows = [r for r in score["runs"] if r["setting"] == setting and r["rule"] == rule and r.get("available")]
+        modes = [r["modes"] for r in rows if r.get("modes") is not None]
+        if not modes:
+            continue
+        kl = [r["kl"] for r in rows if r.get("kl") is not None]
+        parts.append(f"at {where} median {_median_range(modes)}" +
+                     (f", KL from uniform {_median_range(kl)}" if len(kl) == len(modes) else ""))
+    return f"Modes (classes) covered per run: {'; '.join(parts)}. " if parts else ""
 
 
 def _score_tables(md: str) -> list[str]:
