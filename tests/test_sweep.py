@@ -172,3 +172,28 @@ def test_scheduler_sweep_survives_a_killed_worker(tmp_path, cluster):
     killed = RunFolder(killed_folder)
     np.testing.assert_array_equal(killed.read_traces()["it_q_d"], RunFolder(tmp_path / "again").read_traces()["it_q_d"])
     assert killed.read_summary()["stop_iteration"] == again["stop_iteration"]
+
+
+@pytest.mark.timeout(600)
+def test_image_runs_share_one_classifier_trained_before_them(tmp_path, monkeypatch):
+    """Without a cached classifier each run would train its own into its folder; the sweep trains one, once."""
+    from distributed import Client
+
+    from ganphase.simulate.sweep import classifier_of
+
+    monkeypatch.setenv("GANPHASE_CACHE", str(tmp_path / "cache"))
+    digits = Setting("tiny-digits", 1, "test: one short epoch of the 8x8 digits",
+                     dict(data="digits", epochs=1, max_iterations_per_epoch=2, eval_every=1, eval_samples=64,
+                          eval_steepness_samples=4, device="cpu"))
+    assert classifier_of(plan([digits], 1, tmp_path)[0].config) == "digits"
+    assert classifier_of(plan([tiny], 1, tmp_path)[0].config) is None
+    assert classifier_of({**plan([digits], 1, tmp_path)[0].config, "evaluator": False}) is None
+    with Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=":0") as client:
+        rows = sweep([digits, tiny], 2, tmp_path / "sw", client=client, progress=False)
+    assert [r["status"] for r in rows] == ["finished"] * 4
+    cached = sorted(p.name for p in (tmp_path / "cache" / "classifiers").iterdir())
+    assert len(cached) == 2 and cached[0].startswith("digits-") and cached[0].endswith(".json")
+    for seed in (0, 1):
+        run = tmp_path / "sw" / "tiny-digits" / f"seed-000{seed}"
+        assert not any((run / "eval_cache").glob("*.pt"))
+        assert "classes_covered" in RunFolder(run).metrics()[0]["eval"]

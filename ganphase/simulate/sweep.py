@@ -118,8 +118,10 @@ def _finished_summary(folder: Path, want_hash: str) -> dict | None:
         return None
 
 
-def run_job(config: dict, want_hash: str) -> dict:
-    """Worker side: train (or resume) one run unless it is finished; returns its summary and wall time."""
+def run_job(config: dict, want_hash: str, *after) -> dict:
+    """Worker side: train (or resume) one run unless it is finished; returns its summary and wall time.
+
+    ``after``: results of tasks the run waits for (the classifier's warm-up), unused."""
     import torch
 
     torch.set_num_threads(1)
@@ -132,6 +134,26 @@ def run_job(config: dict, want_hash: str) -> dict:
         summary = train(TrainConfig(**{**config, "resume": True}))
     return {"summary": summary, "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
             "pid": os.getpid()}
+
+
+def classifier_of(config: dict) -> str | None:
+    """The image classifier a run's evaluations load (``mnist`` for Stacked MNIST), or None (mixtures, no evaluator)."""
+    from ganphase.simulate.data import STACKED
+    from ganphase.simulate.metrics.classifier import IMAGE_NAMES
+
+    name = "mnist" if config["data"] == STACKED else config["data"]
+    return name if config.get("evaluator", True) and name in IMAGE_NAMES else None
+
+
+def warm_classifier(name: str, data_dir=None, device: str = "cpu") -> str:
+    """Worker side: the classifier ``name`` in the user cache (trained there once when absent), so that the runs of
+    a sweep load one classifier instead of each training its own into its run folder."""
+    import torch
+
+    from ganphase.simulate.metrics.classifier import get_classifier
+
+    torch.set_num_threads(1)
+    return str(get_classifier(name, data_dir=data_dir, device=device, progress=False)[1].get("path", "cached"))
 
 
 def _row(job: Job, status: str, result: dict | None = None, error: str | None = None) -> dict:
@@ -246,8 +268,14 @@ def sweep(settings, seeds, out, *, workers: int | None = None, scheduler: str | 
 def _submit_all(client, todo: list[Job], rows: dict, out: Path, total: int, progress: bool) -> None:
     from distributed import as_completed
 
-    futures = {client.submit(run_job, job.config, job.hash, key=f"{job.folder}@{job.hash}",
-                             pure=False): job for job in todo}
+    warm = {}   # one classifier per image data set, trained before the runs that evaluate with it
+    for job in todo:
+        name = classifier_of(job.config)
+        if name is not None and name not in warm:
+            warm[name] = client.submit(warm_classifier, name, job.config.get("data_dir"), job.config["device"],
+                                       key=f"classifier-{name}", pure=False)
+    futures = {client.submit(run_job, job.config, job.hash, *([warm[n]] if (n := classifier_of(job.config)) else []),
+                             key=f"{job.folder}@{job.hash}", pure=False): job for job in todo}
     bar = None
     if progress:
         from tqdm.auto import tqdm
