@@ -44,21 +44,21 @@ _GAME = dict(eval_duality_gap=True, eval_jacobian=True)
 _IMAGES = {**_SWEEP, "monitor_every": 8}
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in (
-    Setting("stacked-mnist", 3, "Stacked MNIST (1000 modes; 60,000 seeded triples), DCGAN of width 16 at 28 px, "
-            "Adam 2e-4, batch 64, 12 epochs; modes hit and KL from 10,000 samples every epoch",
-            dict(data="stacked-mnist", resize=None, width=16, epochs=12, eval_every=1, eval_samples=10000,
+    Setting("stacked-mnist", 4, "Stacked MNIST (1000 modes; 60,000 seeded triples), DCGAN of width 16 at 28 px, "
+            "Adam 2e-4, batch 64, 6 epochs; modes hit and KL from 10,000 samples every epoch",
+            dict(data="stacked-mnist", resize=None, width=16, epochs=6, eval_every=1, eval_samples=10000,
                  eval_keep=256, **_IMAGES),
             departs="28 px (the native size, as in the Stacked MNIST literature) instead of Appendix F.2's 64 px, "
                     "DCGAN width 16 instead of 64 (width 32 costs 2.3 times as much per iteration) and Algorithm "
-                    "2's monitors on every 8th iteration, to fit about 10 minutes of one core per run; modes are "
+                    "2's monitors on every 8th iteration, to fit about 10 minutes of one core per run (6 epochs); modes are "
                     "counted from 10,000 samples per evaluation (PacGAN and VEEGAN use 26,000); only 256 of them "
                     "are kept in evals/. Not tuned to reach collapse."),
-    Setting("mnist28-collapse", 3, "MNIST at 28 px (full training set), DCGAN of width 16, Adam 2e-4, batch 64, "
-            "12 epochs; classes covered and Frechet distance from 2,000 samples every epoch",
-            dict(data="mnist", resize=None, width=16, epochs=12, eval_every=1, eval_samples=2000, eval_keep=256,
+    Setting("mnist28-collapse", 4, "MNIST at 28 px (full training set), DCGAN of width 16, Adam 2e-4, batch 64, "
+            "6 epochs; classes covered and Frechet distance from 2,000 samples every epoch",
+            dict(data="mnist", resize=None, width=16, epochs=6, eval_every=1, eval_samples=2000, eval_keep=256,
                  **_IMAGES),
             departs="28 px instead of Appendix F.2's 64 px, DCGAN width 16 instead of 64 and Algorithm 2's "
-                    "monitors on every 8th iteration, so that a run costs about 6 minutes of one core; 12 epochs, "
+                    "monitors on every 8th iteration, so that a run costs about 10 minutes of one core; 6 epochs, "
                     "where the paper's MNIST runs collapse at epochs 36-54 (Figures 7, 14, 19). Not tuned to reach "
                     "collapse."),
     # docs/settings.md: the measured runs behind each of the following settings
