@@ -197,3 +197,16 @@ def test_image_runs_share_one_classifier_trained_before_them(tmp_path, monkeypat
         run = tmp_path / "sw" / "tiny-digits" / f"seed-000{seed}"
         assert not any((run / "eval_cache").glob("*.pt"))
         assert "classes_covered" in RunFolder(run).metrics()[0]["eval"]
+
+
+def test_local_cluster_workers_keep_glibc_malloc_defaults(monkeypatch):
+    """Dask's nanny would set MALLOC_TRIM_THRESHOLD_=65536 (twice the CPU per DCGAN iteration); ours do not."""
+    from ganphase.simulate.sweep import _close, connect
+
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    client = connect(workers=1)
+    try:
+        env = client.run(lambda: {k: os.environ.get(k) for k in ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS")})
+    finally:
+        _close(client)
+    assert list(env.values()) == [{"MALLOC_TRIM_THRESHOLD_": None, "OMP_NUM_THREADS": "1"}]

@@ -51,8 +51,12 @@ INDEX_FIELDS = ("epochs_run", "stop_epoch", "stop_iteration", "stop_reason", "co
                 "returned_checkpoint", "best_checkpoint")
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 # Dask's statistical profiler (every 10 ms) and GIL monitor (every 1 ms) cost a single-core training run a
-# measurable share of its CPU (benchmarks/bench_sweep.py); the LocalCluster's workers run without them.
-WORKER_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.admin.system-monitor.gil.enabled": False}
+# measurable share of its CPU (benchmarks/bench_sweep.py); the LocalCluster's workers run without them. Its nanny
+# also sets MALLOC_TRIM_THRESHOLD_=65536 in each worker, so glibc hands freed tensor memory back to the kernel at
+# once and faults it in again: a 28 px DCGAN iteration then spent as much CPU in the kernel as in torch (about
+# 20 times the page faults); the workers keep glibc's default.
+WORKER_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.admin.system-monitor.gil.enabled": False,
+                 "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
 
 def config_hash(train_dict: dict) -> str:
