@@ -16,6 +16,7 @@ from ganphase.simulate.sweep import config_hash
 from ganphase.simulate.train import TrainConfig, train
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "sweeps" / "collapse"
+IMAGES = RESULTS.parent / "images"
 COMMITTED = ("config.json", "summary.json", "traces.npz", "metrics.jsonl")
 
 
@@ -27,22 +28,23 @@ def _finished():
     return [r for r in _index() if r["status"] == "finished"]
 
 
-def test_results_carry_their_provenance_and_every_run():
-    prov = json.loads((RESULTS / "provenance.json").read_text())
+@pytest.mark.parametrize("results", [RESULTS, IMAGES], ids=["collapse", "images"])
+def test_results_carry_their_provenance_and_every_run(results):
+    prov = json.loads((results / "provenance.json").read_text())
     text = json.dumps(prov)
     for key in ("commit", "torch", "numpy", "python"):
         assert key in text, key
     assert "ganphase sweep" in text
-    definition = json.loads((RESULTS / "sweep.json").read_text())
+    definition = json.loads((results / "sweep.json").read_text())
     assert definition["invocations"], "the sweep's commands are recorded"
-    rows = _finished()
+    rows = [r for r in json.loads((results / "index.json").read_text())["runs"] if r["status"] == "finished"]
     assert rows, "no finished run committed"
     for r in rows:
-        folder = RESULTS / r["folder"]
+        folder = results / r["folder"]
         assert all((folder / name).is_file() for name in COMMITTED), folder
         assert config_hash(RunFolder(folder).read_config()["train"]) == r["hash"]
-    size = sum(p.stat().st_size for p in RESULTS.rglob("*") if p.is_file())
-    assert size < 50 * 2 ** 20
+    size = sum(p.stat().st_size for p in results.parent.rglob("*") if p.is_file())
+    assert size < 50 * 2 ** 20, "all committed sweeps together stay under 50 MiB"
 
 
 def _strip(rows):
@@ -78,12 +80,13 @@ def test_a_whole_committed_run_regenerates_exactly(tmp_path):
         assert summary[key] == committed.read_summary()[key], key
 
 
-def test_the_committed_score_table_regenerates(tmp_path):
-    """results/sweeps/collapse/score/score.md is what `ganphase score` prints for the committed traces."""
+@pytest.mark.parametrize("results", [RESULTS, IMAGES], ids=["collapse", "images"])
+def test_the_committed_score_table_regenerates(tmp_path, results):
+    """results/sweeps/*/score/score.md is what `ganphase score` prints for the committed traces."""
     from ganphase.cli import main
 
-    assert main(["score", str(RESULTS), "--out", str(tmp_path / "score"), "--no-figure"]) == 0
-    assert (tmp_path / "score" / "score.md").read_text() == (RESULTS / "score" / "score.md").read_text()
+    assert main(["score", str(results), "--out", str(tmp_path / "score"), "--no-figure"]) == 0
+    assert (tmp_path / "score" / "score.md").read_text() == (results / "score" / "score.md").read_text()
 
 
 # ----------------------------------------------------------------------------- experimental verdicts, recomputed
@@ -270,3 +273,52 @@ def _check_noise_pairs(row):
         assert (effects[part]["low"], effects[part]["high"]) == pytest.approx((low, high), rel=1e-5, abs=1e-9, nan_ok=True), part
         assert effects[part]["verdict"] == ("undecided" if not decided else "agrees" if high < 0 else
                                             "differs" if low >= 0 else "undecided"), part
+
+
+# ----------------------------------------------------------------------------- the image sweep
+
+
+def _image_collapse_epoch(tr) -> int | None:
+    """The collapse rule for images written again with numpy: the coverage criterion of :func:`_collapse_epoch`
+    on the modes (Stacked MNIST) or classes covered, and the Frechet criterion, fd_t > 2 min_{s<=t} fd_s at t
+    and at the next evaluation; the earlier onset."""
+    key = "modes" if "eval_modes_covered" in tr else "classes"
+    covered = tr[f"eval_{key}_covered"].astype(float)
+    running = np.maximum.accumulate(covered)
+    flags = [(running >= tr[f"eval_n_{key}"][0] / 2) & (covered < running / 2)]
+    fd = tr["eval_fd"].astype(float)
+    flags.append(fd > 2 * np.minimum.accumulate(fd))
+    onsets = [np.flatnonzero(f & np.append(f[1:], True)) for f in flags]
+    found = [int(tr["eval_epoch"][o[0]]) for o in onsets if o.size]
+    return min(found) if found else None
+
+
+def _median_range(x) -> str:
+    return f"{np.median(x):.4g} (range {np.min(x):.4g}-{np.max(x):.4g})"
+
+
+def test_image_sweep_collapse_and_modes_recomputed_from_the_committed_traces():
+    """Every image run's collapse epoch, and README's modes (and Stacked MNIST's KL) at each run's best and last
+    evaluation, recomputed from the committed traces (best: most modes, the later of ties)."""
+    readme = (RESULTS.parents[2] / "README.md").read_text()
+    rows = [r for r in json.loads((IMAGES / "index.json").read_text())["runs"] if r["status"] == "finished"]
+    assert {r["setting"] for r in rows} == {"stacked-mnist", "mnist28-collapse"}
+    for setting in ("stacked-mnist", "mnist28-collapse"):
+        best, last, kl_best, kl_last = [], [], [], []
+        for r in (r for r in rows if r["setting"] == setting):
+            run = RunFolder(IMAGES / r["folder"])
+            tr = run.read_traces()
+            assert run.read_summary()["collapse_epoch"] == _image_collapse_epoch(tr), r["folder"]
+            covered = tr["eval_modes_covered" if setting == "stacked-mnist" else "eval_classes_covered"]
+            i = len(covered) - 1 - int(np.argmax(covered[::-1]))
+            best.append(covered[i])
+            last.append(covered[-1])
+            if setting == "stacked-mnist":
+                kl_best.append(tr["eval_kl"][i])
+                kl_last.append(tr["eval_kl"][-1])
+        text = (f"at the best evaluation (most modes) median {_median_range(best)}" +
+                (f", KL from uniform {_median_range(kl_best)}" if kl_best else "") +
+                f"; at the last evaluation median {_median_range(last)}" +
+                (f", KL from uniform {_median_range(kl_last)}" if kl_last else ""))
+        paragraph = next(line for line in readme.splitlines() if line.startswith(f"**{setting}**"))
+        assert text in paragraph, (setting, text)
