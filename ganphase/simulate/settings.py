@@ -50,17 +50,18 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
                  eval_keep=256, **_IMAGES),
             departs="28 px (the native size, as in the Stacked MNIST literature) instead of Appendix F.2's 64 px, "
                     "DCGAN width 16 instead of 64 (width 32 costs 2.3 times as much per iteration) and Algorithm "
-                    "2's monitors on every 8th iteration, to fit about 10 minutes of one core per run (6 epochs); modes are "
-                    "counted from 10,000 samples per evaluation (PacGAN and VEEGAN use 26,000); only 256 of them "
-                    "are kept in evals/. Not tuned to reach collapse."),
+                    "2's monitors on every 8th iteration, to fit a CPU budget; modes are counted from 10,000 samples "
+                    "per evaluation (PacGAN and VEEGAN use 26,000); only 256 of them are kept in evals/. Not tuned "
+                    "to reach collapse.",
+            minutes=5.0),
     Setting("mnist28-collapse", 4, "MNIST at 28 px (full training set), DCGAN of width 16, Adam 2e-4, batch 64, "
             "6 epochs; classes covered and Frechet distance from 2,000 samples every epoch",
             dict(data="mnist", resize=None, width=16, epochs=6, eval_every=1, eval_samples=2000, eval_keep=256,
                  **_IMAGES),
             departs="28 px instead of Appendix F.2's 64 px, DCGAN width 16 instead of 64 and Algorithm 2's "
-                    "monitors on every 8th iteration, so that a run costs about 10 minutes of one core; 6 epochs, "
-                    "where the paper's MNIST runs collapse at epochs 36-54 (Figures 7, 14, 19). Not tuned to reach "
-                    "collapse."),
+                    "monitors on every 8th iteration, to fit a CPU budget; 6 epochs, where the paper's MNIST runs "
+                    "collapse at epochs 36-54 (Figures 7, 14, 19). Not tuned to reach collapse.",
+            minutes=3.7),
     # docs/settings.md: the measured runs behind each of the following settings
     Setting("gmm3d-collapse", 2, "3-D mixture of 8 Gaussians, Appendix F.2 recipe (SGD lr 0.01, MLP), 450 epochs: "
             "long enough for the collapse observed near epoch 400",

@@ -272,13 +272,14 @@ def sweep(settings, seeds, out, *, workers: int | None = None, scheduler: str | 
 def _submit_all(client, todo: list[Job], rows: dict, out: Path, total: int, progress: bool) -> None:
     from distributed import as_completed
 
+    names = {job.folder: classifier_of(job.config) for job in todo}
     warm = {}   # one classifier per image data set, trained before the runs that evaluate with it
     for job in todo:
-        name = classifier_of(job.config)
+        name = names[job.folder]
         if name is not None and name not in warm:
             warm[name] = client.submit(warm_classifier, name, job.config.get("data_dir"), job.config["device"],
                                        key=f"classifier-{name}", pure=False)
-    futures = {client.submit(run_job, job.config, job.hash, *([warm[n]] if (n := classifier_of(job.config)) else []),
+    futures = {client.submit(run_job, job.config, job.hash, *([warm[names[job.folder]]] if names[job.folder] else []),
                              key=f"{job.folder}@{job.hash}", pure=False): job for job in todo}
     bar = None
     if progress:
