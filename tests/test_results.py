@@ -17,6 +17,11 @@ from ganphase.simulate.train import TrainConfig, train
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "sweeps" / "collapse"
 IMAGES = RESULTS.parent / "images"
+# each committed image sweep and the settings it must hold (a lost setting fails the tests)
+IMAGE_SWEEPS = {IMAGES: {"stacked-mnist", "mnist28-collapse"}, RESULTS.parent / "digits": {"digits32"},
+                RESULTS.parent / "stacked-long": {"stacked-mnist-long"},
+                RESULTS.parent / "mnist28-long": {"mnist28-long"}}
+SWEEPS = [RESULTS, *IMAGE_SWEEPS]
 COMMITTED = ("config.json", "summary.json", "traces.npz", "metrics.jsonl")
 
 
@@ -28,7 +33,7 @@ def _finished():
     return [r for r in _index() if r["status"] == "finished"]
 
 
-@pytest.mark.parametrize("results", [RESULTS, IMAGES], ids=["collapse", "images"])
+@pytest.mark.parametrize("results", SWEEPS, ids=[p.name for p in SWEEPS])
 def test_results_carry_their_provenance_and_every_run(results):
     prov = json.loads((results / "provenance.json").read_text())
     text = json.dumps(prov)
@@ -80,7 +85,7 @@ def test_a_whole_committed_run_regenerates_exactly(tmp_path):
         assert summary[key] == committed.read_summary()[key], key
 
 
-@pytest.mark.parametrize("results", [RESULTS, IMAGES], ids=["collapse", "images"])
+@pytest.mark.parametrize("results", SWEEPS, ids=[p.name for p in SWEEPS])
 def test_the_committed_score_table_regenerates(tmp_path, results):
     """results/sweeps/*/score/score.md is what `ganphase score` prints for the committed traces."""
     from ganphase.cli import main
@@ -297,23 +302,25 @@ def _median_range(x) -> str:
     return f"{np.median(x):.4g} (range {np.min(x):.4g}-{np.max(x):.4g})"
 
 
-def test_image_sweep_collapse_and_modes_recomputed_from_the_committed_traces():
+@pytest.mark.parametrize("results", list(IMAGE_SWEEPS), ids=[p.name for p in IMAGE_SWEEPS])
+def test_image_sweep_collapse_and_modes_recomputed_from_the_committed_traces(results):
     """Every image run's collapse epoch, and README's modes (and Stacked MNIST's KL) at each run's best and last
     evaluation, recomputed from the committed traces (best: most modes, the later of ties)."""
     readme = (RESULTS.parents[2] / "README.md").read_text()
-    rows = [r for r in json.loads((IMAGES / "index.json").read_text())["runs"] if r["status"] == "finished"]
-    assert {r["setting"] for r in rows} == {"stacked-mnist", "mnist28-collapse"}
-    for setting in ("stacked-mnist", "mnist28-collapse"):
+    rows = [r for r in json.loads((results / "index.json").read_text())["runs"] if r["status"] == "finished"]
+    assert {r["setting"] for r in rows} == IMAGE_SWEEPS[results]
+    for setting in IMAGE_SWEEPS[results]:
         best, last, kl_best, kl_last = [], [], [], []
         for r in (r for r in rows if r["setting"] == setting):
-            run = RunFolder(IMAGES / r["folder"])
+            run = RunFolder(results / r["folder"])
             tr = run.read_traces()
             assert run.read_summary()["collapse_epoch"] == _image_collapse_epoch(tr), r["folder"]
-            covered = tr["eval_modes_covered" if setting == "stacked-mnist" else "eval_classes_covered"]
+            stacked = "eval_modes_covered" in tr
+            covered = tr["eval_modes_covered" if stacked else "eval_classes_covered"]
             i = len(covered) - 1 - int(np.argmax(covered[::-1]))
             best.append(covered[i])
             last.append(covered[-1])
-            if setting == "stacked-mnist":
+            if stacked:
                 kl_best.append(tr["eval_kl"][i])
                 kl_last.append(tr["eval_kl"][-1])
         text = (f"at the best evaluation (most modes) median {_median_range(best)}" +
