@@ -75,6 +75,25 @@ def test_the_first_epochs_of_a_committed_run_regenerate_exactly(tmp_path):
     assert np.array_equal(got["it_steepness"], want["it_steepness"][:n])
 
 
+def test_the_first_epochs_of_a_committed_digits_run_regenerate_exactly(tmp_path):
+    """An image run too: the first 5 epochs of a committed digits32 run (DCGAN, Adam, the evaluation at epoch 5
+    with its classifier) give the committed metrics and monitor traces."""
+    digits = RESULTS.parent / "digits"
+    row = next(r for r in json.loads((digits / "index.json").read_text())["runs"] if r["status"] == "finished")
+    committed = RunFolder(digits / row["folder"])
+    cfg = TrainConfig(**{**committed.read_config()["train"], "out": str(tmp_path / "again"), "resume": False,
+                         "progress": False, "epochs": 5})
+    train(cfg)
+    again = RunFolder(cfg.out)
+    assert [r.get("eval") for r in again.metrics()][-1] is not None, "the regenerated epochs include an evaluation"
+    assert _strip(again.metrics()) == _strip(committed.metrics()[:5])
+    evals = [[{k: v for k, v in (r.get("eval") or {}).items() if k != "eval_seconds"} for r in run.metrics()[:5]]
+             for run in (again, committed)]
+    assert evals[0] == evals[1]
+    want, got = committed.read_traces(), again.read_traces()
+    n = len(got["it_q_d"])
+    assert n > 0 and np.array_equal(got["it_q_d"], want["it_q_d"][:n])
+
 @pytest.mark.slow
 def test_a_whole_committed_run_regenerates_exactly(tmp_path):
     row = _finished()[0]
